@@ -1,0 +1,147 @@
+//! Messages, reactions and references as Discord's API shows them.
+
+use crate::{Snowflake, Timestamp, guild::Member, user::User};
+use serde::{Deserialize, Serialize};
+
+/// Message type numbers.
+pub mod kind {
+    /// Ordinary message.
+    pub const DEFAULT: u8 = 0;
+    /// "X pinned a message".
+    pub const CHANNEL_PINNED_MESSAGE: u8 = 6;
+    /// "X joined".
+    pub const USER_JOIN: u8 = 7;
+    /// A reply.
+    pub const REPLY: u8 = 19;
+}
+
+/// Message flag: embeds are not unfurled.
+pub const FLAG_SUPPRESS_EMBEDS: u64 = 1 << 2;
+/// Message flag: only the invoker sees it.
+pub const FLAG_EPHEMERAL: u64 = 1 << 6;
+/// Message flag: "@silent".
+pub const FLAG_SUPPRESS_NOTIFICATIONS: u64 = 1 << 12;
+
+/// A user inside `mentions`, with a partial member in guilds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MentionedUser {
+    /// The user.
+    #[serde(flatten)]
+    pub user: User,
+    /// Partial member (no `user`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<Member>,
+}
+
+/// A reply or crosspost reference.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageReference {
+    /// 0 = reply (default), 1 = forward.
+    #[serde(rename = "type", default)]
+    pub kind: u8,
+    /// Referenced message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<Snowflake>,
+    /// Its channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<Snowflake>,
+    /// Its guild.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guild_id: Option<Snowflake>,
+    /// Whether sending fails when the referenced message is gone (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_if_not_exists: Option<bool>,
+}
+
+/// Reaction emoji: unicode (`id` null) or custom.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionEmoji {
+    /// Custom emoji id.
+    pub id: Option<Snowflake>,
+    /// Unicode character(s) or custom name.
+    pub name: Option<String>,
+}
+
+/// Normal/burst split of a reaction count.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountDetails {
+    /// Super reactions (always 0).
+    pub burst: u64,
+    /// Normal reactions.
+    pub normal: u64,
+}
+
+/// One emoji's reactions on a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    /// Total.
+    pub count: u64,
+    /// Split.
+    pub count_details: CountDetails,
+    /// Whether the viewer reacted.
+    pub me: bool,
+    /// Always false.
+    pub me_burst: bool,
+    /// The emoji.
+    pub emoji: ReactionEmoji,
+    /// Always empty.
+    pub burst_colors: Vec<String>,
+}
+
+/// A message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Message id.
+    pub id: Snowflake,
+    /// Channel.
+    pub channel_id: Snowflake,
+    /// Guild (guild channels, in events and REST).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guild_id: Option<Snowflake>,
+    /// Author.
+    pub author: User,
+    /// Author's partial member (MESSAGE_CREATE/UPDATE in guilds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<Member>,
+    /// Text.
+    pub content: String,
+    /// When it was sent.
+    pub timestamp: Timestamp,
+    /// When it was last edited.
+    pub edited_timestamp: Option<Timestamp>,
+    /// Text to speech.
+    pub tts: bool,
+    /// Mentions @everyone or @here.
+    pub mention_everyone: bool,
+    /// Mentioned users.
+    pub mentions: Vec<MentionedUser>,
+    /// Mentioned roles.
+    pub mention_roles: Vec<Snowflake>,
+    /// Attachments.
+    pub attachments: Vec<serde_json::Value>,
+    /// Embeds.
+    pub embeds: Vec<serde_json::Value>,
+    /// Reactions.
+    pub reactions: Vec<Reaction>,
+    /// The sender's nonce, echoed back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<serde_json::Value>,
+    /// Pinned.
+    pub pinned: bool,
+    /// Sent by a webhook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<Snowflake>,
+    /// Message type.
+    #[serde(rename = "type")]
+    pub kind: u8,
+    /// Message flags.
+    pub flags: u64,
+    /// Components.
+    pub components: Vec<serde_json::Value>,
+    /// Reply reference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_reference: Option<MessageReference>,
+    /// The replied-to message (null when deleted); present on replies only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referenced_message: Option<Option<Box<Message>>>,
+}
