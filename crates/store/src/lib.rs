@@ -1,1 +1,66 @@
-//! x
+//! Coterie's storage. [`Store`] is one implementation over two engines — SQLite (the embedded
+//! default: a single writer connection plus a read pool, WAL) and PostgreSQL — with per-engine
+//! migrations and shared SQL. Each mutation that touches several rows runs in one transaction.
+//! Its in-memory twin for tests is SQLite `:memory:`.
+
+mod db;
+mod dms;
+mod error;
+mod guilds;
+mod invites;
+mod members;
+mod messages;
+mod migrate;
+mod reactions;
+mod read_states;
+mod rows;
+mod users;
+
+pub use db::{DbConfig, Engine};
+pub use error::StoreError;
+pub use guilds::{ChannelPatch, GuildPatch, NewGuild};
+pub use invites::InviteUse;
+pub use members::MemberPatch;
+pub use messages::{MessagePage, MessagePatch, NewMessage};
+pub use rows::*;
+pub use users::{NewUser, UserPatch};
+
+use db::Db;
+
+/// Result alias.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    /// Opens (and creates, for SQLite) the database. Does not migrate.
+    pub async fn open(cfg: &DbConfig) -> Result<Self> {
+        Ok(Self { db: Db::open(cfg).await? })
+    }
+
+    /// Applies pending migrations; returns how many ran.
+    pub async fn migrate(&self, now_ms: i64) -> Result<usize> {
+        migrate::run(&self.db, now_ms).await
+    }
+
+    /// Which engine this store runs on.
+    #[must_use]
+    pub fn engine(&self) -> Engine {
+        self.db.engine()
+    }
+
+    /// Closes every connection (flushes SQLite's WAL on the last close).
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+
+    /// Cheap liveness check for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        let _: Option<rows::Count> = self.db.opt("select cast(1 as bigint) as n", vec![]).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,327 @@
+//! A small engine-neutral layer over sqlx: one `Db` (SQLite writer + read pool, or a PostgreSQL
+//! pool) and one `Tx`, taking shared SQL text with `$n` placeholders and a list of [`Arg`]s.
+//! Every query in the store is written once and runs on both engines.
+
+use crate::StoreError;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// One bound value.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    I64(Option<i64>),
+    Str(Option<String>),
+    Bool(bool),
+    Bytes(Vec<u8>),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Self::I64(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Self::I64(v)
+    }
+}
+impl From<u32> for Arg {
+    fn from(v: u32) -> Self {
+        Self::I64(Some(i64::from(v)))
+    }
+}
+impl From<coterie_model::Snowflake> for Arg {
+    fn from(v: coterie_model::Snowflake) -> Self {
+        Self::I64(Some(v.get()))
+    }
+}
+impl From<Option<coterie_model::Snowflake>> for Arg {
+    fn from(v: Option<coterie_model::Snowflake>) -> Self {
+        Self::I64(v.map(coterie_model::Snowflake::get))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Self::Str(Some(v))
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Self::Str(Some(v.to_owned()))
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Self::Str(Some(v.clone()))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Self::Str(v)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Self::Str(v.map(str::to_owned))
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Self {
+        Self::Bytes(v)
+    }
+}
+impl From<&[u8]> for Arg {
+    fn from(v: &[u8]) -> Self {
+        Self::Bytes(v.to_vec())
+    }
+}
+
+/// Builds a `Vec<Arg>` from heterogeneous values.
+macro_rules! args {
+    ($($v:expr),* $(,)?) => { vec![$($crate::db::Arg::from($v)),*] };
+}
+pub(crate) use args;
+
+/// A row type both engines can decode.
+pub(crate) trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::I64(v) => q.bind(v),
+                Arg::Str(v) => q.bind(v),
+                Arg::Bool(v) => q.bind(v),
+                Arg::Bytes(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+/// SQL text: static, or built at run time from placeholders only (never from values).
+#[derive(Clone)]
+pub(crate) enum Sql {
+    Static(&'static str),
+    Built(String),
+}
+
+impl From<&'static str> for Sql {
+    fn from(s: &'static str) -> Self {
+        Self::Static(s)
+    }
+}
+impl From<String> for Sql {
+    fn from(s: String) -> Self {
+        Self::Built(s)
+    }
+}
+
+macro_rules! run {
+    ($kind:ident, $exec:expr, $sql:expr, $args:expr, $method:ident) => {
+        match $sql {
+            Sql::Static(s) => bind_all!(sqlx::$kind(s), $args).$method($exec).await,
+            Sql::Built(s) => bind_all!(sqlx::$kind(AssertSqlSafe(s)), $args).$method($exec).await,
+        }
+    };
+}
+
+
+/// The connection pools.
+#[derive(Clone, Debug)]
+pub(crate) enum Db {
+    /// One writer connection (SQLite has one writer) and a pool of readers (WAL).
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    /// One pool.
+    Postgres(PgPool),
+}
+
+/// An open transaction on the writer.
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Which engine, for the few statements that differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// How to open the database.
+#[derive(Clone, Debug)]
+pub enum DbConfig {
+    /// A SQLite file (created if missing); `None` for a private in-memory database.
+    Sqlite {
+        /// Path of the database file.
+        path: Option<std::path::PathBuf>,
+        /// Reader connections.
+        readers: u32,
+    },
+    /// A PostgreSQL URL; `schema` selects a schema (tests use one each).
+    Postgres {
+        /// `postgres://…`.
+        url: String,
+        /// Connections.
+        max_connections: u32,
+        /// Schema to use as `search_path`.
+        schema: Option<String>,
+    },
+}
+
+impl Db {
+    pub(crate) async fn open(cfg: &DbConfig) -> Result<Self, StoreError> {
+        match cfg {
+            DbConfig::Sqlite { path, readers } => {
+                let base = match path {
+                    Some(p) => SqliteConnectOptions::new()
+                        .filename(p)
+                        .create_if_missing(true)
+                        .journal_mode(SqliteJournalMode::Wal),
+                    // A private in-memory database lives in one connection, shared by writer and readers.
+                    None => SqliteConnectOptions::from_str("sqlite::memory:")?,
+                };
+                let base = base
+                    // NORMAL in WAL mode survives process crashes; see docs/decisions.md.
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5))
+                    .pragma("cache_size", "-32768")
+                    .pragma("temp_store", "memory");
+                let write = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect_with(base.clone())
+                    .await?;
+                if path.is_none() {
+                    return Ok(Self::Sqlite { read: write.clone(), write });
+                }
+                let read = SqlitePoolOptions::new()
+                    .max_connections((*readers).max(1))
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect_with(base.read_only(true))
+                    .await?;
+                Ok(Self::Sqlite { write, read })
+            }
+            DbConfig::Postgres { url, max_connections, schema } => {
+                let mut opts = PgConnectOptions::from_str(url)?;
+                if let Some(s) = schema {
+                    opts = opts.options([("search_path", s.as_str())]);
+                }
+                let pool = PgPoolOptions::new()
+                    .max_connections(*max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?;
+                if let Some(s) = schema {
+                    if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+                        return Err(StoreError::Corrupt(format!("invalid schema name {s:?}")));
+                    }
+                    sqlx::query(AssertSqlSafe(format!("create schema if not exists {s}"))).execute(&pool).await?;
+                }
+                Ok(Self::Postgres(pool))
+            }
+        }
+    }
+
+    pub(crate) fn engine(&self) -> Engine {
+        match self {
+            Self::Sqlite { .. } => Engine::Sqlite,
+            Self::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Self::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Self::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub(crate) async fn close(&self) {
+        match self {
+            Self::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Self::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// All rows (from a reader).
+    pub(crate) async fn all<T: Row>(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Vec<T>, StoreError> {
+        Ok(match self {
+            Self::Sqlite { read, .. } => run!(query_as, read, sql.into(), args, fetch_all)?,
+            Self::Postgres(p) => run!(query_as, p, sql.into(), args, fetch_all)?,
+        })
+    }
+
+    /// At most one row (from a reader).
+    pub(crate) async fn opt<T: Row>(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Option<T>, StoreError> {
+        Ok(match self {
+            Self::Sqlite { read, .. } => run!(query_as, read, sql.into(), args, fetch_optional)?,
+            Self::Postgres(p) => run!(query_as, p, sql.into(), args, fetch_optional)?,
+        })
+    }
+
+    /// A single statement in its own transaction, on the writer; returns rows affected.
+    pub(crate) async fn exec(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<u64, StoreError> {
+        Ok(match self {
+            Self::Sqlite { write, .. } => run!(query, write, sql.into(), args, execute)?.rows_affected(),
+            Self::Postgres(p) => run!(query, p, sql.into(), args, execute)?.rows_affected(),
+        })
+    }
+}
+
+impl Tx {
+    pub(crate) async fn all<T: Row>(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Vec<T>, StoreError> {
+        Ok(match self {
+            Self::Sqlite(t) => run!(query_as, &mut **t, sql.into(), args, fetch_all)?,
+            Self::Postgres(t) => run!(query_as, &mut **t, sql.into(), args, fetch_all)?,
+        })
+    }
+
+    pub(crate) async fn opt<T: Row>(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Option<T>, StoreError> {
+        Ok(match self {
+            Self::Sqlite(t) => run!(query_as, &mut **t, sql.into(), args, fetch_optional)?,
+            Self::Postgres(t) => run!(query_as, &mut **t, sql.into(), args, fetch_optional)?,
+        })
+    }
+
+    pub(crate) async fn exec(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<u64, StoreError> {
+        Ok(match self {
+            Self::Sqlite(t) => run!(query, &mut **t, sql.into(), args, execute)?.rows_affected(),
+            Self::Postgres(t) => run!(query, &mut **t, sql.into(), args, execute)?.rows_affected(),
+        })
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(t) => t.commit().await?,
+            Self::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// `$from, $from+1, …` placeholders for an `in (…)` list of `n` values.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}

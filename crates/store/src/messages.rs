@@ -1,0 +1,245 @@
+//! Messages, mentions and pins. History is paged by id (ids are time-ordered), newest first.
+
+use crate::db::{Arg, args, placeholders};
+use crate::{MessageRow, Result, Store, StoreError};
+
+const MESSAGE_COLS: &str = "id, channel_id, guild_id, author_id, type, content, flags, tts, mention_everyone, \
+    mention_users, mention_roles, embeds, components, nonce, pinned_at, edited_at, ref_message_id, ref_channel_id, \
+    ref_guild_id";
+const INSERT_MESSAGE: &str = "insert into messages (id, channel_id, guild_id, author_id, type, content, flags, tts, \
+    mention_everyone, mention_users, mention_roles, embeds, components, nonce, pinned_at, edited_at, ref_message_id, \
+    ref_channel_id, ref_guild_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
+
+/// The smallest message id minted at `unix_ms`.
+#[must_use]
+pub fn min_id_at(unix_ms: i64) -> i64 {
+    coterie_model::Snowflake::from_time(u64::try_from(unix_ms).unwrap_or(0)).get()
+}
+
+/// A message to store, with the ids it mentions (for unread mention counts).
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// The row.
+    pub row: MessageRow,
+    /// Mentioned users.
+    pub mention_user_ids: Vec<i64>,
+    /// Mentioned roles.
+    pub mention_role_ids: Vec<i64>,
+}
+
+/// Which page of history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessagePage {
+    /// Newest.
+    Latest,
+    /// Older than the id.
+    Before(i64),
+    /// Newer than the id (the oldest such messages).
+    After(i64),
+    /// Around the id, including it.
+    Around(i64),
+}
+
+/// Message fields to change.
+#[derive(Debug, Clone, Default)]
+pub struct MessagePatch {
+    /// New content (with its mentions).
+    pub content: Option<(String, bool, Vec<i64>, Vec<i64>)>,
+    /// Embeds JSON.
+    pub embeds: Option<String>,
+    /// Components JSON.
+    pub components: Option<String>,
+    /// Flags.
+    pub flags: Option<i64>,
+    /// Edit time (set when content, embeds or components change).
+    pub edited_at: Option<i64>,
+}
+
+fn ids_json(ids: &[i64]) -> String {
+    let v: Vec<String> = ids.iter().map(i64::to_string).collect();
+    serde_json::to_string(&v).unwrap_or_else(|_| "[]".to_owned())
+}
+
+impl Store {
+    /// Stores a message, its mentions, and advances the channel's `last_message_id`.
+    pub async fn create_message(&self, m: &NewMessage) -> Result<()> {
+        let r = &m.row;
+        let mut tx = self.db.begin().await?;
+        tx.exec(
+            INSERT_MESSAGE,
+            args![r.id, r.channel_id, r.guild_id, r.author_id, r.kind, &r.content, r.flags, r.tts, r.mention_everyone,
+                ids_json(&m.mention_user_ids), ids_json(&m.mention_role_ids), &r.embeds, &r.components, r.nonce.clone(),
+                r.pinned_at, r.edited_at, r.ref_message_id, r.ref_channel_id, r.ref_guild_id],
+        )
+        .await?;
+        insert_mentions(&mut tx, r.channel_id, r.id, &m.mention_user_ids, &m.mention_role_ids).await?;
+        tx.exec("update channels set last_message_id = $1 where id = $2", args![r.id, r.channel_id]).await?;
+        tx.commit().await
+    }
+
+    /// One message of a channel.
+    pub async fn message(&self, channel_id: i64, id: i64) -> Result<Option<MessageRow>> {
+        let sql = format!("select {MESSAGE_COLS} from messages where id = $1 and channel_id = $2");
+        self.db.opt(sql, args![id, channel_id]).await
+    }
+
+    /// Several messages by id (any channel).
+    pub async fn messages_by_ids(&self, ids: &[i64]) -> Result<Vec<MessageRow>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!("select {MESSAGE_COLS} from messages where id in ({})", placeholders(1, ids.len()));
+        self.db.all(sql, ids.iter().map(|i| Arg::from(*i)).collect()).await
+    }
+
+    /// A page of history, newest first (Discord's order for every kind of page).
+    pub async fn messages(&self, channel_id: i64, page: MessagePage, limit: i64) -> Result<Vec<MessageRow>> {
+        let before = |bound: i64, n: i64| {
+            let sql = format!("select {MESSAGE_COLS} from messages where channel_id = $1 and id < $2 order by id desc limit $3");
+            (sql, args![channel_id, bound, n])
+        };
+        Ok(match page {
+            MessagePage::Latest => {
+                let (s, a) = before(i64::MAX, limit);
+                self.db.all(s, a).await?
+            }
+            MessagePage::Before(id) => {
+                let (s, a) = before(id, limit);
+                self.db.all(s, a).await?
+            }
+            MessagePage::After(id) => {
+                let sql = format!("select {MESSAGE_COLS} from messages where channel_id = $1 and id > $2 order by id limit $3");
+                let mut v: Vec<MessageRow> = self.db.all(sql, args![channel_id, id, limit]).await?;
+                v.reverse();
+                v
+            }
+            MessagePage::Around(id) => {
+                let newer_n = (limit + 1) / 2;
+                let sql = format!("select {MESSAGE_COLS} from messages where channel_id = $1 and id >= $2 order by id limit $3");
+                let mut v: Vec<MessageRow> = self.db.all(sql, args![channel_id, id, newer_n]).await?;
+                v.reverse();
+                let (s, a) = before(id, limit - newer_n);
+                v.extend(self.db.all::<MessageRow>(s, a).await?);
+                v
+            }
+        })
+    }
+
+    /// Applies an edit; returns the new row.
+    pub async fn update_message(&self, channel_id: i64, id: i64, p: MessagePatch) -> Result<MessageRow> {
+        let mut tx = self.db.begin().await?;
+        let key = args![id, channel_id];
+        let with = |v: Arg| {
+            let mut a = key.clone();
+            a.push(v);
+            a
+        };
+        let upd = |col: &str| format!("update messages set {col} = $3 where id = $1 and channel_id = $2");
+        if let Some((content, everyone, users, roles)) = &p.content {
+            tx.exec(upd("content"), with(content.into())).await?;
+            tx.exec(upd("mention_everyone"), with((*everyone).into())).await?;
+            tx.exec(upd("mention_users"), with(ids_json(users).into())).await?;
+            tx.exec(upd("mention_roles"), with(ids_json(roles).into())).await?;
+            tx.exec("delete from message_mentions where message_id = $1", args![id]).await?;
+            tx.exec("delete from message_role_mentions where message_id = $1", args![id]).await?;
+            insert_mentions(&mut tx, channel_id, id, users, roles).await?;
+        }
+        if let Some(v) = &p.embeds {
+            tx.exec(upd("embeds"), with(v.into())).await?;
+        }
+        if let Some(v) = &p.components {
+            tx.exec(upd("components"), with(v.into())).await?;
+        }
+        if let Some(v) = p.flags {
+            tx.exec(upd("flags"), with(v.into())).await?;
+        }
+        if let Some(v) = p.edited_at {
+            tx.exec(upd("edited_at"), with(v.into())).await?;
+        }
+        let sql = format!("select {MESSAGE_COLS} from messages where id = $1 and channel_id = $2");
+        let row: Option<MessageRow> = tx.opt(sql, key.clone()).await?;
+        tx.commit().await?;
+        row.ok_or(StoreError::NotFound)
+    }
+
+    /// Deletes one message; returns whether it existed.
+    pub async fn delete_message(&self, channel_id: i64, id: i64) -> Result<bool> {
+        Ok(self.db.exec("delete from messages where id = $1 and channel_id = $2", args![id, channel_id]).await? > 0)
+    }
+
+    /// Deletes several messages of one channel; returns the ids that existed.
+    pub async fn bulk_delete_messages(&self, channel_id: i64, ids: &[i64]) -> Result<Vec<i64>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = placeholders(2, ids.len());
+        let mut a: Vec<Arg> = args![channel_id];
+        a.extend(ids.iter().map(|i| Arg::from(*i)));
+        let mut tx = self.db.begin().await?;
+        let found: Vec<crate::IdRow> =
+            tx.all(format!("select id from messages where channel_id = $1 and id in ({list}) order by id"), a.clone()).await?;
+        tx.exec(format!("delete from messages where channel_id = $1 and id in ({list})"), a).await?;
+        tx.commit().await?;
+        Ok(found.into_iter().map(|r| r.id).collect())
+    }
+
+    /// Pins or unpins a message; returns false if it was already in that state.
+    pub async fn set_pinned(&self, channel_id: i64, id: i64, pinned_at: Option<i64>) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        let n = match pinned_at {
+            Some(at) => {
+                tx.exec("update messages set pinned_at = $1 where id = $2 and channel_id = $3 and pinned_at is null", args![at, id, channel_id])
+                    .await?
+            }
+            None => {
+                tx.exec("update messages set pinned_at = null where id = $1 and channel_id = $2 and pinned_at is not null", args![id, channel_id])
+                    .await?
+            }
+        };
+        if n > 0 {
+            let last: Option<crate::Count> = tx
+                .opt(
+                    "select pinned_at as n from messages where channel_id = $1 and pinned_at is not null order by pinned_at desc limit 1",
+                    args![channel_id],
+                )
+                .await?;
+            tx.exec("update channels set last_pin_at = $1 where id = $2", args![last.map(|c| c.n), channel_id]).await?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// Pinned messages, most recently pinned first.
+    pub async fn pins(&self, channel_id: i64, before_pinned_at: Option<i64>, limit: i64) -> Result<Vec<MessageRow>> {
+        let sql = format!(
+            "select {MESSAGE_COLS} from messages where channel_id = $1 and pinned_at is not null and pinned_at < $2 \
+             order by pinned_at desc limit $3"
+        );
+        self.db.all(sql, args![channel_id, before_pinned_at.unwrap_or(i64::MAX), limit]).await
+    }
+
+    /// Number of pinned messages.
+    pub async fn pin_count(&self, channel_id: i64) -> Result<i64> {
+        let c: Option<crate::Count> =
+            self.db.opt("select count(*) as n from messages where channel_id = $1 and pinned_at is not null", args![channel_id]).await?;
+        Ok(c.map_or(0, |c| c.n))
+    }
+}
+
+async fn insert_mentions(tx: &mut crate::db::Tx, channel_id: i64, id: i64, users: &[i64], roles: &[i64]) -> Result<()> {
+    for u in users {
+        tx.exec(
+            "insert into message_mentions (user_id, channel_id, message_id) values ($1, $2, $3) on conflict do nothing",
+            args![*u, channel_id, id],
+        )
+        .await?;
+    }
+    for r in roles {
+        tx.exec(
+            "insert into message_role_mentions (role_id, channel_id, message_id) values ($1, $2, $3) on conflict do nothing",
+            args![*r, channel_id, id],
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! Embedded, versioned migrations: one list per engine, each applied once in its own transaction
+//! and recorded in `schema_migrations`.
+
+use crate::db::{Db, Engine, args};
+use crate::StoreError;
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "core",
+    sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
+    postgres: include_str!("../migrations/postgres/0001_core.sql"),
+}];
+
+const CREATE_TABLE: &str = "create table if not exists schema_migrations (
+    version bigint primary key, name text not null, applied_at bigint not null)";
+
+#[derive(sqlx::FromRow)]
+struct Version {
+    version: i64,
+}
+
+/// Applies pending migrations; returns how many ran.
+pub(crate) async fn run(db: &Db, now_ms: i64) -> Result<usize, StoreError> {
+    db.exec(CREATE_TABLE, vec![]).await?;
+    let done: Vec<Version> = db.all("select version from schema_migrations", vec![]).await?;
+    let latest_known = MIGRATIONS.last().map_or(0, |m| m.version);
+    if let Some(v) = done.iter().map(|v| v.version).max() {
+        if v > latest_known {
+            return Err(StoreError::Corrupt(format!(
+                "database schema version {v} is newer than this binary knows ({latest_known}); upgrade Coterie"
+            )));
+        }
+    }
+    let mut applied = 0;
+    for m in MIGRATIONS {
+        if done.iter().any(|d| d.version == m.version) {
+            continue;
+        }
+        let sql = match db.engine() {
+            Engine::Sqlite => m.sqlite,
+            Engine::Postgres => m.postgres,
+        };
+        let mut tx = db.begin().await?;
+        for stmt in split_statements(sql) {
+            tx.exec(stmt, vec![]).await?;
+        }
+        tx.exec(
+            "insert into schema_migrations (version, name, applied_at) values ($1, $2, $3)",
+            args![m.version, m.name, now_ms],
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(migration.version = m.version, migration.name = m.name, "migration applied");
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+/// Splits a migration file on `;` at line ends (our migrations hold no procedural code).
+fn split_statements(sql: &'static str) -> impl Iterator<Item = String> {
+    sql.split(";\n")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim_end_matches(';').to_owned())
+}

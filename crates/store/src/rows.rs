@@ -1,0 +1,318 @@
+//! Rows as stored. Ids are `i64` (both engines store BIGINT); times are unix milliseconds.
+
+use sqlx::FromRow;
+
+/// `count(*)` and other single integers.
+#[derive(Debug, Clone, Copy, FromRow)]
+pub struct Count {
+    /// The value.
+    pub n: i64,
+}
+
+/// A single id column.
+#[derive(Debug, Clone, Copy, FromRow)]
+pub struct IdRow {
+    /// The id.
+    pub id: i64,
+}
+
+/// A user account.
+#[derive(Debug, Clone, FromRow)]
+pub struct UserRow {
+    /// Id.
+    pub id: i64,
+    /// Handle as typed.
+    pub username: String,
+    /// Email address.
+    pub email: Option<String>,
+    /// Whether the email was verified.
+    pub email_verified: bool,
+    /// PHC string (argon2id); empty for accounts that cannot log in with a password.
+    pub password_hash: String,
+    /// Display name.
+    pub global_name: Option<String>,
+    /// Avatar hash.
+    pub avatar: Option<String>,
+    /// Bot account.
+    pub bot: bool,
+    /// Instance administrator.
+    pub instance_admin: bool,
+    /// Flags.
+    pub flags: i64,
+    /// Created (unix ms).
+    pub created_at: i64,
+}
+
+/// A guild.
+#[derive(Debug, Clone, FromRow)]
+pub struct GuildRow {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Icon hash.
+    pub icon: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Owner.
+    pub owner_id: i64,
+    /// 0–4.
+    pub verification_level: i64,
+    /// 0–1.
+    pub default_message_notifications: i64,
+    /// 0–2.
+    pub explicit_content_filter: i64,
+    /// AFK channel.
+    pub afk_channel_id: Option<i64>,
+    /// Seconds.
+    pub afk_timeout: i64,
+    /// System channel.
+    pub system_channel_id: Option<i64>,
+    /// Flags.
+    pub system_channel_flags: i64,
+    /// Rules channel.
+    pub rules_channel_id: Option<i64>,
+    /// Updates channel.
+    pub public_updates_channel_id: Option<i64>,
+    /// Locale.
+    pub preferred_locale: String,
+    /// Created.
+    pub created_at: i64,
+}
+
+/// A role.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct RoleRow {
+    /// Id (== guild id for @everyone).
+    pub id: i64,
+    /// Guild.
+    pub guild_id: i64,
+    /// Name.
+    pub name: String,
+    /// RGB.
+    pub color: i64,
+    /// Hoisted.
+    pub hoist: bool,
+    /// Position.
+    pub position: i64,
+    /// Permission bits.
+    pub permissions: i64,
+    /// Managed by a bot.
+    pub managed: bool,
+    /// Mentionable.
+    pub mentionable: bool,
+    /// Icon hash.
+    pub icon: Option<String>,
+    /// Unicode emoji.
+    pub unicode_emoji: Option<String>,
+    /// Flags.
+    pub flags: i64,
+    /// Bot the role belongs to.
+    pub bot_id: Option<i64>,
+}
+
+/// A channel of any kind.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct ChannelRow {
+    /// Id.
+    pub id: i64,
+    /// Guild (None for DMs).
+    pub guild_id: Option<i64>,
+    /// Channel type.
+    #[sqlx(rename = "type")]
+    pub kind: i64,
+    /// Name.
+    pub name: Option<String>,
+    /// Topic.
+    pub topic: Option<String>,
+    /// Position.
+    pub position: i64,
+    /// Category.
+    pub parent_id: Option<i64>,
+    /// NSFW.
+    pub nsfw: bool,
+    /// Slowmode seconds.
+    pub rate_limit_per_user: i64,
+    /// Voice bitrate.
+    pub bitrate: Option<i64>,
+    /// Voice user limit.
+    pub user_limit: Option<i64>,
+    /// Group DM owner.
+    pub owner_id: Option<i64>,
+    /// Group DM icon.
+    pub icon: Option<String>,
+    /// Newest message.
+    pub last_message_id: Option<i64>,
+    /// Newest pin time.
+    pub last_pin_at: Option<i64>,
+    /// Flags.
+    pub flags: i64,
+    /// Created.
+    pub created_at: i64,
+}
+
+/// A channel permission overwrite.
+#[derive(Debug, Clone, Copy, FromRow, PartialEq, Eq)]
+pub struct OverwriteRow {
+    /// Channel.
+    pub channel_id: i64,
+    /// Role or user.
+    pub target_id: i64,
+    /// 0 role, 1 member.
+    pub kind: i64,
+    /// Allowed bits.
+    pub allow_bits: i64,
+    /// Denied bits.
+    pub deny_bits: i64,
+}
+
+/// A member (without roles; see [`MemberWithRoles`]).
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct MemberRow {
+    /// Guild.
+    pub guild_id: i64,
+    /// User.
+    pub user_id: i64,
+    /// Nickname.
+    pub nick: Option<String>,
+    /// Joined.
+    pub joined_at: i64,
+    /// Server-deafened.
+    pub deaf: bool,
+    /// Server-muted.
+    pub mute: bool,
+    /// Screening pending.
+    pub pending: bool,
+    /// Joined through a temporary invite.
+    pub temporary: bool,
+    /// Timed out until.
+    pub communication_disabled_until: Option<i64>,
+    /// Flags.
+    pub flags: i64,
+}
+
+/// A member with its role ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberWithRoles {
+    /// The member.
+    pub member: MemberRow,
+    /// Role ids (not @everyone).
+    pub roles: Vec<i64>,
+}
+
+/// (user, role) pairs of a guild.
+#[derive(Debug, Clone, Copy, FromRow)]
+pub struct MemberRoleRow {
+    /// User.
+    pub user_id: i64,
+    /// Role.
+    pub role_id: i64,
+}
+
+/// A ban.
+#[derive(Debug, Clone, FromRow)]
+pub struct BanRow {
+    /// Guild.
+    pub guild_id: i64,
+    /// User.
+    pub user_id: i64,
+    /// Reason.
+    pub reason: Option<String>,
+    /// When.
+    pub created_at: i64,
+}
+
+/// An invite.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct InviteRow {
+    /// Code.
+    pub code: String,
+    /// Guild.
+    pub guild_id: i64,
+    /// Channel.
+    pub channel_id: i64,
+    /// Creator.
+    pub inviter_id: Option<i64>,
+    /// Lifetime in seconds (0 = forever).
+    pub max_age: i64,
+    /// Max uses (0 = unlimited).
+    pub max_uses: i64,
+    /// Uses so far.
+    pub uses: i64,
+    /// Temporary membership.
+    pub temporary: bool,
+    /// Created.
+    pub created_at: i64,
+    /// Expiry (unix ms) or None.
+    pub expires_at: Option<i64>,
+}
+
+/// A message joined with its author.
+#[derive(Debug, Clone, FromRow)]
+pub struct MessageRow {
+    /// Id.
+    pub id: i64,
+    /// Channel.
+    pub channel_id: i64,
+    /// Guild.
+    pub guild_id: Option<i64>,
+    /// Author.
+    pub author_id: i64,
+    /// Message type.
+    #[sqlx(rename = "type")]
+    pub kind: i64,
+    /// Text.
+    pub content: String,
+    /// Flags.
+    pub flags: i64,
+    /// TTS.
+    pub tts: bool,
+    /// Mentions everyone.
+    pub mention_everyone: bool,
+    /// JSON array of user id strings.
+    pub mention_users: String,
+    /// JSON array of role id strings.
+    pub mention_roles: String,
+    /// JSON array of embeds.
+    pub embeds: String,
+    /// JSON array of components.
+    pub components: String,
+    /// Nonce as JSON.
+    pub nonce: Option<String>,
+    /// Pinned at.
+    pub pinned_at: Option<i64>,
+    /// Edited at.
+    pub edited_at: Option<i64>,
+    /// Replied-to message.
+    pub ref_message_id: Option<i64>,
+    /// Its channel.
+    pub ref_channel_id: Option<i64>,
+    /// Its guild.
+    pub ref_guild_id: Option<i64>,
+}
+
+/// One emoji's reactions on one message, from the viewer's side.
+#[derive(Debug, Clone, FromRow)]
+pub struct ReactionCountRow {
+    /// Message.
+    pub message_id: i64,
+    /// Emoji key (unicode, or `name:id`).
+    pub emoji: String,
+    /// Count.
+    pub n: i64,
+    /// Whether the viewer reacted (0/1).
+    pub me: i64,
+    /// First reaction time (ordering).
+    pub first_at: i64,
+}
+
+/// A channel's read state for one user.
+#[derive(Debug, Clone, FromRow)]
+pub struct ReadStateRow {
+    /// Channel.
+    pub channel_id: i64,
+    /// Acknowledged up to.
+    pub last_message_id: Option<i64>,
+    /// Channel's newest message.
+    pub channel_last_message_id: Option<i64>,
+}
