@@ -25,7 +25,10 @@ pub mod kind {
     /// Whether messages can be sent in channels of this type.
     #[must_use]
     pub fn is_textual(t: u8) -> bool {
-        matches!(t, GUILD_TEXT | DM | GUILD_VOICE | GROUP_DM | GUILD_ANNOUNCEMENT | GUILD_STAGE_VOICE)
+        matches!(
+            t,
+            GUILD_TEXT | DM | GUILD_VOICE | GROUP_DM | GUILD_ANNOUNCEMENT | GUILD_STAGE_VOICE
+        )
     }
 
     /// Voice-like types.
@@ -37,7 +40,15 @@ pub mod kind {
     /// Types a guild channel may be created with.
     #[must_use]
     pub fn is_creatable_in_guild(t: u8) -> bool {
-        matches!(t, GUILD_TEXT | GUILD_VOICE | GUILD_CATEGORY | GUILD_ANNOUNCEMENT | GUILD_STAGE_VOICE | GUILD_FORUM)
+        matches!(
+            t,
+            GUILD_TEXT
+                | GUILD_VOICE
+                | GUILD_CATEGORY
+                | GUILD_ANNOUNCEMENT
+                | GUILD_STAGE_VOICE
+                | GUILD_FORUM
+        )
     }
 }
 

@@ -49,7 +49,7 @@ impl Intents {
     pub const DIRECT_MESSAGE_POLLS: u64 = 1 << 25;
 
     /// Every bit Discord defines; IDENTIFY with any other bit is closed with 4013.
-    pub const DEFINED: u64 = (1 << 17) - 1
+    pub const DEFINED: u64 = ((1 << 17) - 1)
         | Self::AUTO_MODERATION_CONFIGURATION
         | Self::AUTO_MODERATION_EXECUTION
         | Self::GUILD_MESSAGE_POLLS

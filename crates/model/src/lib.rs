@@ -6,6 +6,7 @@ pub mod gateway;
 pub mod guild;
 pub mod intents;
 pub mod invite;
+pub mod mentions;
 pub mod message;
 pub mod permissions;
 pub mod snowflake;

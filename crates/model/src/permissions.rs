@@ -239,7 +239,10 @@ impl MemberContext<'_> {
             return Permissions::ALL;
         }
         let apply = |p: Permissions, ow: &Overwrite| (p & !ow.deny) | ow.allow;
-        if let Some(ow) = overwrites.iter().find(|o| o.kind == OVERWRITE_ROLE && o.id == self.guild_id) {
+        if let Some(ow) = overwrites
+            .iter()
+            .find(|o| o.kind == OVERWRITE_ROLE && o.id == self.guild_id)
+        {
             p = apply(p, ow);
         }
         let (mut allow, mut deny) = (Permissions::NONE, Permissions::NONE);
@@ -250,7 +253,10 @@ impl MemberContext<'_> {
             }
         }
         p = (p & !deny) | allow;
-        if let Some(ow) = overwrites.iter().find(|o| o.kind == OVERWRITE_MEMBER && o.id == self.user_id) {
+        if let Some(ow) = overwrites
+            .iter()
+            .find(|o| o.kind == OVERWRITE_MEMBER && o.id == self.user_id)
+        {
             p = apply(p, ow);
         }
         implicit(p, kind, self.timed_out)
@@ -265,11 +271,10 @@ fn implicit(mut p: Permissions, kind: ChannelKind, timed_out: bool) -> Permissio
         p = p & (Permissions::VIEW_CHANNEL | Permissions::READ_MESSAGE_HISTORY);
     }
     if !p.contains(Permissions::SEND_MESSAGES) {
-        p = p
-            & !(Permissions::MENTION_EVERYONE
-                | Permissions::SEND_TTS_MESSAGES
-                | Permissions::ATTACH_FILES
-                | Permissions::EMBED_LINKS);
+        p = p & !(Permissions::MENTION_EVERYONE
+            | Permissions::SEND_TTS_MESSAGES
+            | Permissions::ATTACH_FILES
+            | Permissions::EMBED_LINKS);
     }
     if timed_out {
         p = p & Permissions::TIMED_OUT;
@@ -289,12 +294,18 @@ mod tests {
     fn all_matches_discords_documented_value() {
         assert_eq!(Permissions::ALL.0, 8_866_461_766_385_663);
         assert_eq!(Permissions::parse("8"), Some(Permissions::ADMINISTRATOR));
-        assert_eq!(Permissions::parse(&u64::MAX.to_string()), Some(Permissions::ALL));
+        assert_eq!(
+            Permissions::parse(&u64::MAX.to_string()),
+            Some(Permissions::ALL)
+        );
     }
 
     #[test]
     fn a_role_allow_beats_another_roles_deny_whatever_the_order() {
-        let roles = [(Snowflake(1), Permissions::NONE), (Snowflake(2), Permissions::NONE)];
+        let roles = [
+            (Snowflake(1), Permissions::NONE),
+            (Snowflake(2), Permissions::NONE),
+        ];
         let ctx = MemberContext {
             guild_id: G,
             owner_id: Snowflake(9),
@@ -303,10 +314,23 @@ mod tests {
             roles: &roles,
             timed_out: false,
         };
-        let deny = Overwrite { id: Snowflake(1), kind: 0, allow: Permissions::NONE, deny: Permissions::SEND_MESSAGES };
-        let allow = Overwrite { id: Snowflake(2), kind: 0, allow: Permissions::SEND_MESSAGES, deny: Permissions::NONE };
+        let deny = Overwrite {
+            id: Snowflake(1),
+            kind: 0,
+            allow: Permissions::NONE,
+            deny: Permissions::SEND_MESSAGES,
+        };
+        let allow = Overwrite {
+            id: Snowflake(2),
+            kind: 0,
+            allow: Permissions::SEND_MESSAGES,
+            deny: Permissions::NONE,
+        };
         for ows in [[deny, allow], [allow, deny]] {
-            assert!(ctx.in_channel(&ows, ChannelKind::Text).contains(Permissions::SEND_MESSAGES));
+            assert!(
+                ctx.in_channel(&ows, ChannelKind::Text)
+                    .contains(Permissions::SEND_MESSAGES)
+            );
         }
     }
 
@@ -320,29 +344,73 @@ mod tests {
             roles: &[],
             timed_out: false,
         };
-        let ow = Overwrite { id: G, kind: 0, allow: Permissions::NONE, deny: Permissions::VIEW_CHANNEL };
+        let ow = Overwrite {
+            id: G,
+            kind: 0,
+            allow: Permissions::NONE,
+            deny: Permissions::VIEW_CHANNEL,
+        };
         assert_eq!(ctx.in_channel(&[ow], ChannelKind::Text), Permissions::NONE);
     }
 
     #[test]
     fn owners_and_administrators_ignore_overwrites_and_timeouts() {
         let roles = [(Snowflake(1), Permissions::ADMINISTRATOR)];
-        let deny_all = Overwrite { id: G, kind: 0, allow: Permissions::NONE, deny: Permissions::ALL };
-        let admin = MemberContext { guild_id: G, owner_id: Snowflake(9), user_id: U, everyone: Permissions::NONE, roles: &roles, timed_out: true };
-        assert_eq!(admin.in_channel(&[deny_all], ChannelKind::Text), Permissions::ALL);
-        let owner = MemberContext { user_id: Snowflake(9), roles: &[], ..admin };
-        assert_eq!(owner.in_channel(&[deny_all], ChannelKind::Voice), Permissions::ALL);
+        let deny_all = Overwrite {
+            id: G,
+            kind: 0,
+            allow: Permissions::NONE,
+            deny: Permissions::ALL,
+        };
+        let admin = MemberContext {
+            guild_id: G,
+            owner_id: Snowflake(9),
+            user_id: U,
+            everyone: Permissions::NONE,
+            roles: &roles,
+            timed_out: true,
+        };
+        assert_eq!(
+            admin.in_channel(&[deny_all], ChannelKind::Text),
+            Permissions::ALL
+        );
+        let owner = MemberContext {
+            user_id: Snowflake(9),
+            roles: &[],
+            ..admin
+        };
+        assert_eq!(
+            owner.in_channel(&[deny_all], ChannelKind::Voice),
+            Permissions::ALL
+        );
     }
 
     #[test]
     fn a_timed_out_member_can_only_view_and_read() {
-        let ctx = MemberContext { guild_id: G, owner_id: Snowflake(9), user_id: U, everyone: Permissions::DEFAULT_EVERYONE, roles: &[], timed_out: true };
-        assert_eq!(ctx.in_channel(&[], ChannelKind::Text), Permissions::TIMED_OUT);
+        let ctx = MemberContext {
+            guild_id: G,
+            owner_id: Snowflake(9),
+            user_id: U,
+            everyone: Permissions::DEFAULT_EVERYONE,
+            roles: &[],
+            timed_out: true,
+        };
+        assert_eq!(
+            ctx.in_channel(&[], ChannelKind::Text),
+            Permissions::TIMED_OUT
+        );
     }
 
     /// A direct transcription of the steps in Discord's documentation, written independently of
     /// the implementation above, as the oracle for the property test.
-    fn oracle(everyone: u64, roles: &[(u64, u64)], member_roles: &[u64], ows: &[(u64, u8, u64, u64)], owner: bool, user: u64) -> u64 {
+    fn oracle(
+        everyone: u64,
+        roles: &[(u64, u64)],
+        member_roles: &[u64],
+        ows: &[(u64, u8, u64, u64)],
+        owner: bool,
+        user: u64,
+    ) -> u64 {
         let all = Permissions::ALL.0;
         if owner {
             return all;

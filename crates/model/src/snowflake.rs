@@ -107,7 +107,11 @@ impl SnowflakeGenerator {
     /// `node` is masked to 10 bits; two nodes sharing a database must use different values.
     #[must_use]
     pub fn new(node: u16) -> Self {
-        Self { node: u64::from(node) & 0x3ff, last_ms: 0, seq: 0 }
+        Self {
+            node: u64::from(node) & 0x3ff,
+            last_ms: 0,
+            seq: 0,
+        }
     }
 
     /// Next id for the clock reading `now_ms` (unix ms). Never repeats and never decreases: when the
@@ -145,7 +149,10 @@ mod tests {
     #[test]
     fn snowflakes_serialise_as_strings_and_parse_from_both_forms() {
         let id = Snowflake(175_928_847_299_117_063);
-        assert_eq!(serde_json::to_string(&id).unwrap(), "\"175928847299117063\"");
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            "\"175928847299117063\""
+        );
         let a: Snowflake = serde_json::from_str("\"175928847299117063\"").unwrap();
         let b: Snowflake = serde_json::from_str("175928847299117063").unwrap();
         assert_eq!(a, id);

@@ -58,7 +58,11 @@ impl Timestamp {
             if digits == 0 {
                 return None;
             }
-            let padded: String = frac[..digits].chars().chain("000".chars()).take(3).collect();
+            let padded: String = frac[..digits]
+                .chars()
+                .chain("000".chars())
+                .take(3)
+                .collect();
             millis = padded.parse().ok()?;
             rest = &frac[digits..];
         }
@@ -120,7 +124,10 @@ mod tests {
     #[test]
     fn timestamps_use_discords_six_digit_form() {
         assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00.000000+00:00");
-        assert_eq!(Timestamp(1_767_225_600_123).to_string(), "2026-01-01T00:00:00.123000+00:00");
+        assert_eq!(
+            Timestamp(1_767_225_600_123).to_string(),
+            "2026-01-01T00:00:00.123000+00:00"
+        );
     }
 
     #[test]
@@ -128,7 +135,10 @@ mod tests {
         let t = Timestamp::parse("2026-01-01T00:00:00.123Z").unwrap();
         assert_eq!(t, Timestamp(1_767_225_600_123));
         assert_eq!(Timestamp::parse(&t.to_string()), Some(t));
-        assert_eq!(Timestamp::parse("2026-01-01T01:00:00+01:00"), Some(Timestamp(1_767_225_600_000)));
+        assert_eq!(
+            Timestamp::parse("2026-01-01T01:00:00+01:00"),
+            Some(Timestamp(1_767_225_600_000))
+        );
         assert_eq!(Timestamp::parse("2026-13-01T00:00:00Z"), None);
         assert_eq!(Timestamp::parse("yesterday"), None);
     }

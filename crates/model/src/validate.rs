@@ -13,7 +13,10 @@ impl FieldError {
     /// Builds an error.
     #[must_use]
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -21,7 +24,7 @@ fn length(s: &str, min: usize, max: usize) -> Result<(), FieldError> {
     let n = s.chars().count();
     if n < min || n > max {
         return Err(FieldError::new(
-            if n < min { "BASE_TYPE_BAD_LENGTH" } else { "BASE_TYPE_BAD_LENGTH" },
+            "BASE_TYPE_BAD_LENGTH",
             format!("Must be between {min} and {max} in length."),
         ));
     }
@@ -31,43 +34,87 @@ fn length(s: &str, min: usize, max: usize) -> Result<(), FieldError> {
 /// Usernames: 2–32 of ASCII letters, digits, `_` and `.`, no `..`, unique case-insensitively.
 pub fn username(s: &str) -> Result<String, FieldError> {
     length(s, 2, 32)?;
-    if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    {
         return Err(FieldError::new(
             "USERNAME_INVALID_CHARACTERS",
             "Username can only contain letters, numbers, underscores and periods.",
         ));
     }
     if s.contains("..") {
-        return Err(FieldError::new("USERNAME_INVALID_CHARACTERS", "Username cannot contain consecutive periods."));
+        return Err(FieldError::new(
+            "USERNAME_INVALID_CHARACTERS",
+            "Username cannot contain consecutive periods.",
+        ));
     }
     let lower = s.to_ascii_lowercase();
-    if matches!(lower.as_str(), "everyone" | "here" | "system" | "clyde" | "discord" | "coterie") {
-        return Err(FieldError::new("USERNAME_INVALID_CONTAINS", "That username is reserved."));
+    if matches!(
+        lower.as_str(),
+        "everyone" | "here" | "system" | "clyde" | "discord" | "coterie"
+    ) {
+        return Err(FieldError::new(
+            "USERNAME_INVALID_CONTAINS",
+            "That username is reserved.",
+        ));
     }
     Ok(s.to_owned())
 }
 
 const COMMON_PASSWORDS: &[&str] = &[
-    "password", "password1", "12345678", "123456789", "1234567890", "qwertyuiop", "qwerty123",
-    "11111111", "iloveyou", "letmein1", "abc12345", "admin123", "welcome1", "passw0rd", "00000000",
-    "sunshine", "football", "baseball", "princess", "trustno1", "superman", "whatever", "aaaaaaaa",
+    "password",
+    "password1",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "qwertyuiop",
+    "qwerty123",
+    "11111111",
+    "iloveyou",
+    "letmein1",
+    "abc12345",
+    "admin123",
+    "welcome1",
+    "passw0rd",
+    "00000000",
+    "sunshine",
+    "football",
+    "baseball",
+    "princess",
+    "trustno1",
+    "superman",
+    "whatever",
+    "aaaaaaaa",
 ];
 
 /// Passwords: 8–128 characters, not a well-known one, not the username.
 pub fn password(s: &str, username: &str) -> Result<(), FieldError> {
     let n = s.chars().count();
     if n < 8 {
-        return Err(FieldError::new("PASSWORD_TOO_WEAK", "Password must be at least 8 characters long."));
+        return Err(FieldError::new(
+            "PASSWORD_TOO_WEAK",
+            "Password must be at least 8 characters long.",
+        ));
     }
     if n > 128 {
-        return Err(FieldError::new("BASE_TYPE_BAD_LENGTH", "Must be between 8 and 128 in length."));
+        return Err(FieldError::new(
+            "BASE_TYPE_BAD_LENGTH",
+            "Must be between 8 and 128 in length.",
+        ));
     }
     let lower = s.to_lowercase();
     if COMMON_PASSWORDS.contains(&lower.as_str()) || lower == username.to_lowercase() {
-        return Err(FieldError::new("PASSWORD_TOO_WEAK", "Password is too weak or common to use."));
+        return Err(FieldError::new(
+            "PASSWORD_TOO_WEAK",
+            "Password is too weak or common to use.",
+        ));
     }
     if s.chars().collect::<std::collections::HashSet<_>>().len() < 4 {
-        return Err(FieldError::new("PASSWORD_TOO_WEAK", "Password is too weak or common to use."));
+        return Err(FieldError::new(
+            "PASSWORD_TOO_WEAK",
+            "Password is too weak or common to use.",
+        ));
     }
     Ok(())
 }
@@ -77,10 +124,21 @@ pub fn email(s: &str) -> Result<String, FieldError> {
     let s = s.trim();
     let ok = s.len() <= 254
         && s.split_once('@').is_some_and(|(l, d)| {
-            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.') && !d.contains('@')
+            !l.is_empty()
+                && d.contains('.')
+                && !d.starts_with('.')
+                && !d.ends_with('.')
+                && !d.contains('@')
         })
         && !s.chars().any(char::is_whitespace);
-    if ok { Ok(s.to_owned()) } else { Err(FieldError::new("EMAIL_TYPE_INVALID_EMAIL", "Not a well formed email address.")) }
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(FieldError::new(
+            "EMAIL_TYPE_INVALID_EMAIL",
+            "Not a well formed email address.",
+        ))
+    }
 }
 
 /// Trimmed text of `min..=max` characters.

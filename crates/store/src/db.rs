@@ -4,7 +4,9 @@
 
 use crate::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
@@ -91,8 +93,12 @@ macro_rules! args {
 pub(crate) use args;
 
 /// A row type both engines can decode.
-pub(crate) trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+pub(crate) trait Row:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{}
 
 macro_rules! bind_all {
     ($q:expr, $args:expr) => {{
@@ -131,11 +137,14 @@ macro_rules! run {
     ($kind:ident, $exec:expr, $sql:expr, $args:expr, $method:ident) => {
         match $sql {
             Sql::Static(s) => bind_all!(sqlx::$kind(s), $args).$method($exec).await,
-            Sql::Built(s) => bind_all!(sqlx::$kind(AssertSqlSafe(s)), $args).$method($exec).await,
+            Sql::Built(s) => {
+                bind_all!(sqlx::$kind(AssertSqlSafe(s)), $args)
+                    .$method($exec)
+                    .await
+            }
         }
     };
 }
-
 
 /// The connection pools.
 #[derive(Clone, Debug)]
@@ -209,7 +218,10 @@ impl Db {
                     .connect_with(base.clone())
                     .await?;
                 if path.is_none() {
-                    return Ok(Self::Sqlite { read: write.clone(), write });
+                    return Ok(Self::Sqlite {
+                        read: write.clone(),
+                        write,
+                    });
                 }
                 let read = SqlitePoolOptions::new()
                     .max_connections((*readers).max(1))
@@ -220,7 +232,11 @@ impl Db {
                     .await?;
                 Ok(Self::Sqlite { write, read })
             }
-            DbConfig::Postgres { url, max_connections, schema } => {
+            DbConfig::Postgres {
+                url,
+                max_connections,
+                schema,
+            } => {
                 let mut opts = PgConnectOptions::from_str(url)?;
                 if let Some(s) = schema {
                     opts = opts.options([("search_path", s.as_str())]);
@@ -231,10 +247,15 @@ impl Db {
                     .connect_with(opts)
                     .await?;
                 if let Some(s) = schema {
-                    if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+                    if !s
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                    {
                         return Err(StoreError::Corrupt(format!("invalid schema name {s:?}")));
                     }
-                    sqlx::query(AssertSqlSafe(format!("create schema if not exists {s}"))).execute(&pool).await?;
+                    sqlx::query(AssertSqlSafe(format!("create schema if not exists {s}")))
+                        .execute(&pool)
+                        .await?;
                 }
                 Ok(Self::Postgres(pool))
             }
@@ -266,7 +287,11 @@ impl Db {
     }
 
     /// All rows (from a reader).
-    pub(crate) async fn all<T: Row>(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Vec<T>, StoreError> {
+    pub(crate) async fn all<T: Row>(
+        &self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<Vec<T>, StoreError> {
         Ok(match self {
             Self::Sqlite { read, .. } => run!(query_as, read, sql.into(), args, fetch_all)?,
             Self::Postgres(p) => run!(query_as, p, sql.into(), args, fetch_all)?,
@@ -274,7 +299,11 @@ impl Db {
     }
 
     /// At most one row (from a reader).
-    pub(crate) async fn opt<T: Row>(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Option<T>, StoreError> {
+    pub(crate) async fn opt<T: Row>(
+        &self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<Option<T>, StoreError> {
         Ok(match self {
             Self::Sqlite { read, .. } => run!(query_as, read, sql.into(), args, fetch_optional)?,
             Self::Postgres(p) => run!(query_as, p, sql.into(), args, fetch_optional)?,
@@ -282,30 +311,48 @@ impl Db {
     }
 
     /// A single statement in its own transaction, on the writer; returns rows affected.
-    pub(crate) async fn exec(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<u64, StoreError> {
+    pub(crate) async fn exec(
+        &self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<u64, StoreError> {
         Ok(match self {
-            Self::Sqlite { write, .. } => run!(query, write, sql.into(), args, execute)?.rows_affected(),
+            Self::Sqlite { write, .. } => {
+                run!(query, write, sql.into(), args, execute)?.rows_affected()
+            }
             Self::Postgres(p) => run!(query, p, sql.into(), args, execute)?.rows_affected(),
         })
     }
 }
 
 impl Tx {
-    pub(crate) async fn all<T: Row>(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Vec<T>, StoreError> {
+    pub(crate) async fn all<T: Row>(
+        &mut self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<Vec<T>, StoreError> {
         Ok(match self {
             Self::Sqlite(t) => run!(query_as, &mut **t, sql.into(), args, fetch_all)?,
             Self::Postgres(t) => run!(query_as, &mut **t, sql.into(), args, fetch_all)?,
         })
     }
 
-    pub(crate) async fn opt<T: Row>(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Option<T>, StoreError> {
+    pub(crate) async fn opt<T: Row>(
+        &mut self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<Option<T>, StoreError> {
         Ok(match self {
             Self::Sqlite(t) => run!(query_as, &mut **t, sql.into(), args, fetch_optional)?,
             Self::Postgres(t) => run!(query_as, &mut **t, sql.into(), args, fetch_optional)?,
         })
     }
 
-    pub(crate) async fn exec(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<u64, StoreError> {
+    pub(crate) async fn exec(
+        &mut self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<u64, StoreError> {
         Ok(match self {
             Self::Sqlite(t) => run!(query, &mut **t, sql.into(), args, execute)?.rows_affected(),
             Self::Postgres(t) => run!(query, &mut **t, sql.into(), args, execute)?.rows_affected(),
@@ -323,5 +370,8 @@ impl Tx {
 
 /// `$from, $from+1, …` placeholders for an `in (…)` list of `n` values.
 pub(crate) fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -38,10 +38,14 @@ impl From<sqlx::Error> for StoreError {
                 }
             }
             if db.is_unique_violation() {
-                return Self::Conflict { constraint: "unique" };
+                return Self::Conflict {
+                    constraint: "unique",
+                };
             }
             if db.is_foreign_key_violation() {
-                return Self::Conflict { constraint: "foreign_key" };
+                return Self::Conflict {
+                    constraint: "foreign_key",
+                };
             }
         }
         Self::Backend(e)

@@ -102,10 +102,28 @@ impl Store {
     pub async fn create_guild(&self, g: NewGuild) -> Result<GuildRow> {
         let voice_category = g.voice_category_id;
         let mut tx = self.db.begin().await?;
-        tx.exec(INSERT_GUILD, args![g.id, &g.name, g.owner_id, g.text_channel_id, g.now]).await?;
+        tx.exec(
+            INSERT_GUILD,
+            args![g.id, &g.name, g.owner_id, g.text_channel_id, g.now],
+        )
+        .await?;
         tx.exec(
             INSERT_ROLE,
-            args![g.id, g.id, "@everyone", 0i64, false, 0i64, g.everyone_permissions, false, false, None::<String>, None::<String>, 0i64, None::<i64>],
+            args![
+                g.id,
+                g.id,
+                "@everyone",
+                0i64,
+                false,
+                0i64,
+                g.everyone_permissions,
+                false,
+                false,
+                None::<String>,
+                None::<String>,
+                0i64,
+                None::<i64>
+            ],
         )
         .await?;
         let channels: [(i64, i64, &str, i64, Option<i64>); 4] = [
@@ -118,13 +136,33 @@ impl Store {
             let voice = kind == 2;
             tx.exec(
                 INSERT_CHANNEL,
-                args![id, g.id, kind, name, None::<String>, position, parent, false, 0i64,
-                    voice.then_some(64_000i64), voice.then_some(0i64), None::<i64>, None::<String>, None::<i64>, None::<i64>, 0i64, g.now],
+                args![
+                    id,
+                    g.id,
+                    kind,
+                    name,
+                    None::<String>,
+                    position,
+                    parent,
+                    false,
+                    0i64,
+                    voice.then_some(64_000i64),
+                    voice.then_some(0i64),
+                    None::<i64>,
+                    None::<String>,
+                    None::<i64>,
+                    None::<i64>,
+                    0i64,
+                    g.now
+                ],
             )
             .await?;
         }
-        tx.exec("insert into members (guild_id, user_id, joined_at) values ($1, $2, $3)", args![g.id, g.owner_id, g.now])
-            .await?;
+        tx.exec(
+            "insert into members (guild_id, user_id, joined_at) values ($1, $2, $3)",
+            args![g.id, g.owner_id, g.now],
+        )
+        .await?;
         let row: Option<GuildRow> = tx.opt(SELECT_GUILD, args![g.id]).await?;
         tx.commit().await?;
         row.ok_or(StoreError::NotFound)
@@ -156,7 +194,10 @@ impl Store {
         set!(description, "description");
         set!(icon, "icon");
         set!(verification_level, "verification_level");
-        set!(default_message_notifications, "default_message_notifications");
+        set!(
+            default_message_notifications,
+            "default_message_notifications"
+        );
         set!(explicit_content_filter, "explicit_content_filter");
         set!(afk_channel_id, "afk_channel_id");
         set!(afk_timeout, "afk_timeout");
@@ -168,8 +209,16 @@ impl Store {
         set!(owner_id, "owner_id");
         let mut tx = self.db.begin().await?;
         if !sets.is_empty() {
-            let assignments: Vec<String> = sets.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
-            let sql = format!("update guilds set {} where id = ${}", assignments.join(", "), sets.len() + 1);
+            let assignments: Vec<String> = sets
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} = ${}", i + 1))
+                .collect();
+            let sql = format!(
+                "update guilds set {} where id = ${}",
+                assignments.join(", "),
+                sets.len() + 1
+            );
             vals.push(id.into());
             tx.exec(sql, vals).await?;
         }
@@ -182,14 +231,22 @@ impl Store {
     pub async fn delete_guild(&self, id: i64) -> Result<()> {
         let mut tx = self.db.begin().await?;
         // Messages reference channels; delete them first so the cascade stays shallow.
-        tx.exec("delete from messages where guild_id = $1", args![id]).await?;
-        tx.exec("delete from guilds where id = $1", args![id]).await?;
+        tx.exec("delete from messages where guild_id = $1", args![id])
+            .await?;
+        tx.exec("delete from guilds where id = $1", args![id])
+            .await?;
         tx.commit().await
     }
 
     /// Number of members.
     pub async fn member_count(&self, guild_id: i64) -> Result<i64> {
-        let c: Option<crate::Count> = self.db.opt("select count(*) as n from members where guild_id = $1", args![guild_id]).await?;
+        let c: Option<crate::Count> = self
+            .db
+            .opt(
+                "select count(*) as n from members where guild_id = $1",
+                args![guild_id],
+            )
+            .await?;
         Ok(c.map_or(0, |c| c.n))
     }
 
@@ -210,16 +267,37 @@ impl Store {
             .db
             .exec(
                 UPDATE_ROLE,
-                args![&r.name, r.color, r.hoist, r.position, r.permissions, r.mentionable, r.icon.clone(), r.unicode_emoji.clone(), r.flags, r.id, r.guild_id],
+                args![
+                    &r.name,
+                    r.color,
+                    r.hoist,
+                    r.position,
+                    r.permissions,
+                    r.mentionable,
+                    r.icon.clone(),
+                    r.unicode_emoji.clone(),
+                    r.flags,
+                    r.id,
+                    r.guild_id
+                ],
             )
             .await?;
-        if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if n == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// Deletes a role (and its overwrites and assignments).
     pub async fn delete_role(&self, guild_id: i64, role_id: i64) -> Result<()> {
         let mut tx = self.db.begin().await?;
-        let n = tx.exec("delete from roles where id = $1 and guild_id = $2", args![role_id, guild_id]).await?;
+        let n = tx
+            .exec(
+                "delete from roles where id = $1 and guild_id = $2",
+                args![role_id, guild_id],
+            )
+            .await?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -235,7 +313,11 @@ impl Store {
     pub async fn set_role_positions(&self, guild_id: i64, positions: &[(i64, i64)]) -> Result<()> {
         let mut tx = self.db.begin().await?;
         for (id, pos) in positions {
-            tx.exec("update roles set position = $1 where id = $2 and guild_id = $3", args![*pos, *id, guild_id]).await?;
+            tx.exec(
+                "update roles set position = $1 where id = $2 and guild_id = $3",
+                args![*pos, *id, guild_id],
+            )
+            .await?;
         }
         tx.commit().await
     }
@@ -248,13 +330,21 @@ impl Store {
 
     /// A guild's channels, by position.
     pub async fn guild_channels(&self, guild_id: i64) -> Result<Vec<ChannelRow>> {
-        let sql = format!("select {CHANNEL_COLS} from channels where guild_id = $1 order by position, id");
+        let sql = format!(
+            "select {CHANNEL_COLS} from channels where guild_id = $1 order by position, id"
+        );
         self.db.all(sql, args![guild_id]).await
     }
 
     /// Number of channels in a guild.
     pub async fn channel_count(&self, guild_id: i64) -> Result<i64> {
-        let c: Option<crate::Count> = self.db.opt("select count(*) as n from channels where guild_id = $1", args![guild_id]).await?;
+        let c: Option<crate::Count> = self
+            .db
+            .opt(
+                "select count(*) as n from channels where guild_id = $1",
+                args![guild_id],
+            )
+            .await?;
         Ok(c.map_or(0, |c| c.n))
     }
 
@@ -263,7 +353,11 @@ impl Store {
         let mut tx = self.db.begin().await?;
         tx.exec(INSERT_CHANNEL, channel_args(c)).await?;
         for o in overwrites {
-            tx.exec(INSERT_OVERWRITE, args![c.id, o.target_id, o.kind, o.allow_bits, o.deny_bits]).await?;
+            tx.exec(
+                INSERT_OVERWRITE,
+                args![c.id, o.target_id, o.kind, o.allow_bits, o.deny_bits],
+            )
+            .await?;
         }
         tx.commit().await
     }
@@ -275,16 +369,36 @@ impl Store {
         let n = tx
             .exec(
                 UPDATE_CHANNEL,
-                args![c.name.clone(), c.topic.clone(), c.position, c.parent_id, c.nsfw, c.rate_limit_per_user, c.bitrate, c.user_limit, c.icon.clone(), c.flags, c.id],
+                args![
+                    c.name.clone(),
+                    c.topic.clone(),
+                    c.position,
+                    c.parent_id,
+                    c.nsfw,
+                    c.rate_limit_per_user,
+                    c.bitrate,
+                    c.user_limit,
+                    c.icon.clone(),
+                    c.flags,
+                    c.id
+                ],
             )
             .await?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }
         if let Some(ows) = &p.overwrites {
-            tx.exec("delete from permission_overwrites where channel_id = $1", args![c.id]).await?;
+            tx.exec(
+                "delete from permission_overwrites where channel_id = $1",
+                args![c.id],
+            )
+            .await?;
             for o in ows {
-                tx.exec(INSERT_OVERWRITE, args![c.id, o.target_id, o.kind, o.allow_bits, o.deny_bits]).await?;
+                tx.exec(
+                    INSERT_OVERWRITE,
+                    args![c.id, o.target_id, o.kind, o.allow_bits, o.deny_bits],
+                )
+                .await?;
             }
         }
         tx.commit().await
@@ -293,9 +407,16 @@ impl Store {
     /// Deletes a channel; children of a deleted category move to the top level.
     pub async fn delete_channel(&self, id: i64) -> Result<()> {
         let mut tx = self.db.begin().await?;
-        tx.exec("update channels set parent_id = null where parent_id = $1", args![id]).await?;
-        tx.exec("delete from messages where channel_id = $1", args![id]).await?;
-        let n = tx.exec("delete from channels where id = $1", args![id]).await?;
+        tx.exec(
+            "update channels set parent_id = null where parent_id = $1",
+            args![id],
+        )
+        .await?;
+        tx.exec("delete from messages where channel_id = $1", args![id])
+            .await?;
+        let n = tx
+            .exec("delete from channels where id = $1", args![id])
+            .await?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -303,7 +424,11 @@ impl Store {
     }
 
     /// Sets positions (and optionally parents) of several channels at once.
-    pub async fn set_channel_positions(&self, guild_id: i64, changes: &[(i64, i64, Option<Option<i64>>)]) -> Result<()> {
+    pub async fn set_channel_positions(
+        &self,
+        guild_id: i64,
+        changes: &[(i64, i64, Option<Option<i64>>)],
+    ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         for (id, pos, parent) in changes {
             match parent {
@@ -340,7 +465,12 @@ impl Store {
 
     /// Creates or replaces one overwrite.
     pub async fn put_overwrite(&self, o: &OverwriteRow) -> Result<()> {
-        self.db.exec(INSERT_OVERWRITE, args![o.channel_id, o.target_id, o.kind, o.allow_bits, o.deny_bits]).await?;
+        self.db
+            .exec(
+                INSERT_OVERWRITE,
+                args![o.channel_id, o.target_id, o.kind, o.allow_bits, o.deny_bits],
+            )
+            .await?;
         Ok(())
     }
 
@@ -348,7 +478,10 @@ impl Store {
     pub async fn delete_overwrite(&self, channel_id: i64, target_id: i64) -> Result<bool> {
         Ok(self
             .db
-            .exec("delete from permission_overwrites where channel_id = $1 and target_id = $2", args![channel_id, target_id])
+            .exec(
+                "delete from permission_overwrites where channel_id = $1 and target_id = $2",
+                args![channel_id, target_id],
+            )
             .await?
             > 0)
     }
@@ -358,19 +491,54 @@ impl Store {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        let sql = format!("select {CHANNEL_COLS} from channels where id in ({})", placeholders(1, ids.len()));
-        self.db.all(sql, ids.iter().map(|i| (*i).into()).collect()).await
+        let sql = format!(
+            "select {CHANNEL_COLS} from channels where id in ({})",
+            placeholders(1, ids.len())
+        );
+        self.db
+            .all(sql, ids.iter().map(|i| (*i).into()).collect())
+            .await
     }
 }
 
 pub(crate) fn channel_args(c: &ChannelRow) -> Vec<crate::db::Arg> {
-    args![c.id, c.guild_id, c.kind, c.name.clone(), c.topic.clone(), c.position, c.parent_id, c.nsfw, c.rate_limit_per_user,
-        c.bitrate, c.user_limit, c.owner_id, c.icon.clone(), c.last_message_id, c.last_pin_at, c.flags, c.created_at]
+    args![
+        c.id,
+        c.guild_id,
+        c.kind,
+        c.name.clone(),
+        c.topic.clone(),
+        c.position,
+        c.parent_id,
+        c.nsfw,
+        c.rate_limit_per_user,
+        c.bitrate,
+        c.user_limit,
+        c.owner_id,
+        c.icon.clone(),
+        c.last_message_id,
+        c.last_pin_at,
+        c.flags,
+        c.created_at
+    ]
 }
 
 pub(crate) const INSERT_CHANNEL_SQL: &str = INSERT_CHANNEL;
 
 fn role_args(r: &RoleRow) -> Vec<crate::db::Arg> {
-    args![r.id, r.guild_id, &r.name, r.color, r.hoist, r.position, r.permissions, r.managed, r.mentionable,
-        r.icon.clone(), r.unicode_emoji.clone(), r.flags, r.bot_id]
+    args![
+        r.id,
+        r.guild_id,
+        &r.name,
+        r.color,
+        r.hoist,
+        r.position,
+        r.permissions,
+        r.managed,
+        r.mentionable,
+        r.icon.clone(),
+        r.unicode_emoji.clone(),
+        r.flags,
+        r.bot_id
+    ]
 }

@@ -37,25 +37,41 @@ impl Store {
     }
 
     /// An existing reusable invite matching these settings (for non-`unique` creation).
-    pub async fn find_invite(&self, channel_id: i64, inviter_id: i64, max_age: i64, max_uses: i64, temporary: bool, now: i64) -> Result<Option<InviteRow>> {
+    pub async fn find_invite(
+        &self,
+        channel_id: i64,
+        inviter_id: i64,
+        max_age: i64,
+        max_uses: i64,
+        temporary: bool,
+        now: i64,
+    ) -> Result<Option<InviteRow>> {
         let sql = format!(
             "select {INVITE_COLS} from invites where channel_id = $1 and inviter_id = $2 and max_age = $3 and max_uses = $4 \
              and temporary = $5 and uses = 0 order by created_at desc limit 1"
         );
-        let i: Option<InviteRow> = self.db.opt(sql, args![channel_id, inviter_id, max_age, max_uses, temporary]).await?;
+        let i: Option<InviteRow> = self
+            .db
+            .opt(
+                sql,
+                args![channel_id, inviter_id, max_age, max_uses, temporary],
+            )
+            .await?;
         Ok(i.filter(|i| live(i, now)))
     }
 
     /// A guild's live invites.
     pub async fn guild_invites(&self, guild_id: i64, now: i64) -> Result<Vec<InviteRow>> {
-        let sql = format!("select {INVITE_COLS} from invites where guild_id = $1 order by created_at");
+        let sql =
+            format!("select {INVITE_COLS} from invites where guild_id = $1 order by created_at");
         let v: Vec<InviteRow> = self.db.all(sql, args![guild_id]).await?;
         Ok(v.into_iter().filter(|i| live(i, now)).collect())
     }
 
     /// A channel's live invites.
     pub async fn channel_invites(&self, channel_id: i64, now: i64) -> Result<Vec<InviteRow>> {
-        let sql = format!("select {INVITE_COLS} from invites where channel_id = $1 order by created_at");
+        let sql =
+            format!("select {INVITE_COLS} from invites where channel_id = $1 order by created_at");
         let v: Vec<InviteRow> = self.db.all(sql, args![channel_id]).await?;
         Ok(v.into_iter().filter(|i| live(i, now)).collect())
     }
@@ -65,7 +81,8 @@ impl Store {
         let sql = format!("select {INVITE_COLS} from invites where code = $1");
         let mut tx = self.db.begin().await?;
         let i: Option<InviteRow> = tx.opt(sql, args![code]).await?;
-        tx.exec("delete from invites where code = $1", args![code]).await?;
+        tx.exec("delete from invites where code = $1", args![code])
+            .await?;
         tx.commit().await?;
         Ok(i)
     }
@@ -73,14 +90,33 @@ impl Store {
     /// Accepts an invite for `user_id` in one transaction: checks it is live and the user is not
     /// banned, adds the membership, counts the use and deletes the invite when it is used up.
     /// Errors: `NotFound` (unknown, expired, used up), `Conflict{bans_pkey}` (banned).
-    pub async fn use_invite(&self, code: &str, user_id: i64, now: i64, pending: bool) -> Result<InviteUse> {
+    pub async fn use_invite(
+        &self,
+        code: &str,
+        user_id: i64,
+        now: i64,
+        pending: bool,
+    ) -> Result<InviteUse> {
         let sql = format!("select {INVITE_COLS} from invites where code = $1");
         let mut tx = self.db.begin().await?;
-        let Some(mut inv) = tx.opt::<InviteRow>(sql, args![code]).await?.filter(|i| live(i, now)) else {
+        let Some(mut inv) = tx
+            .opt::<InviteRow>(sql, args![code])
+            .await?
+            .filter(|i| live(i, now))
+        else {
             return Err(StoreError::NotFound);
         };
-        if tx.opt::<crate::Count>("select cast(1 as bigint) as n from bans where guild_id = $1 and user_id = $2", args![inv.guild_id, user_id]).await?.is_some() {
-            return Err(StoreError::Conflict { constraint: "bans_pkey" });
+        if tx
+            .opt::<crate::Count>(
+                "select cast(1 as bigint) as n from bans where guild_id = $1 and user_id = $2",
+                args![inv.guild_id, user_id],
+            )
+            .await?
+            .is_some()
+        {
+            return Err(StoreError::Conflict {
+                constraint: "bans_pkey",
+            });
         }
         let joined = tx
             .exec(
@@ -95,13 +131,22 @@ impl Store {
             inv.uses += 1;
             exhausted = inv.max_uses > 0 && inv.uses >= inv.max_uses;
             if exhausted {
-                tx.exec("delete from invites where code = $1", args![code]).await?;
+                tx.exec("delete from invites where code = $1", args![code])
+                    .await?;
             } else {
-                tx.exec("update invites set uses = uses + 1 where code = $1", args![code]).await?;
+                tx.exec(
+                    "update invites set uses = uses + 1 where code = $1",
+                    args![code],
+                )
+                .await?;
             }
         }
         tx.commit().await?;
-        Ok(InviteUse { invite: inv, joined, exhausted })
+        Ok(InviteUse {
+            invite: inv,
+            joined,
+            exhausted,
+        })
     }
 }
 

@@ -21,7 +21,7 @@ pub use error::StoreError;
 pub use guilds::{ChannelPatch, GuildPatch, NewGuild};
 pub use invites::InviteUse;
 pub use members::MemberPatch;
-pub use messages::{MessagePage, MessagePatch, NewMessage};
+pub use messages::{MessagePage, MessagePatch, NewMessage, min_id_at};
 pub use rows::*;
 pub use users::{NewUser, UserPatch};
 
@@ -39,7 +39,9 @@ pub struct Store {
 impl Store {
     /// Opens (and creates, for SQLite) the database. Does not migrate.
     pub async fn open(cfg: &DbConfig) -> Result<Self> {
-        Ok(Self { db: Db::open(cfg).await? })
+        Ok(Self {
+            db: Db::open(cfg).await?,
+        })
     }
 
     /// Applies pending migrations; returns how many ran.

@@ -29,25 +29,43 @@ impl Store {
     /// One member with roles.
     pub async fn member(&self, guild_id: i64, user_id: i64) -> Result<Option<MemberWithRoles>> {
         let sql = format!("select {MEMBER_COLS} from members where guild_id = $1 and user_id = $2");
-        let Some(member) = self.db.opt::<MemberRow>(sql, args![guild_id, user_id]).await? else {
+        let Some(member) = self
+            .db
+            .opt::<MemberRow>(sql, args![guild_id, user_id])
+            .await?
+        else {
             return Ok(None);
         };
         let roles: Vec<MemberRoleRow> = self
             .db
             .all("select user_id, role_id from member_roles where guild_id = $1 and user_id = $2 order by role_id", args![guild_id, user_id])
             .await?;
-        Ok(Some(MemberWithRoles { member, roles: roles.into_iter().map(|r| r.role_id).collect() }))
+        Ok(Some(MemberWithRoles {
+            member,
+            roles: roles.into_iter().map(|r| r.role_id).collect(),
+        }))
     }
 
     /// Members ordered by user id, after `after`, at most `limit`.
-    pub async fn members(&self, guild_id: i64, after: i64, limit: i64) -> Result<Vec<MemberWithRoles>> {
-        let sql = format!("select {MEMBER_COLS} from members where guild_id = $1 and user_id > $2 order by user_id limit $3");
+    pub async fn members(
+        &self,
+        guild_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<MemberWithRoles>> {
+        let sql = format!(
+            "select {MEMBER_COLS} from members where guild_id = $1 and user_id > $2 order by user_id limit $3"
+        );
         let rows: Vec<MemberRow> = self.db.all(sql, args![guild_id, after, limit]).await?;
         self.attach_roles(guild_id, rows).await
     }
 
     /// Specific members (missing ones skipped).
-    pub async fn members_by_ids(&self, guild_id: i64, user_ids: &[i64]) -> Result<Vec<MemberWithRoles>> {
+    pub async fn members_by_ids(
+        &self,
+        guild_id: i64,
+        user_ids: &[i64],
+    ) -> Result<Vec<MemberWithRoles>> {
         if user_ids.is_empty() {
             return Ok(vec![]);
         }
@@ -62,7 +80,12 @@ impl Store {
     }
 
     /// Members whose username or nickname starts with `prefix` (case-insensitive).
-    pub async fn search_members(&self, guild_id: i64, prefix: &str, limit: i64) -> Result<Vec<MemberWithRoles>> {
+    pub async fn search_members(
+        &self,
+        guild_id: i64,
+        prefix: &str,
+        limit: i64,
+    ) -> Result<Vec<MemberWithRoles>> {
         let pattern = format!("{}%", prefix.to_lowercase().replace(['%', '_', '\\'], ""));
         let sql = "select m.guild_id, m.user_id, m.nick, m.joined_at, m.deaf, m.mute, m.pending, m.temporary, \
             m.communication_disabled_until, m.flags from members m join users u on u.id = m.user_id \
@@ -72,7 +95,11 @@ impl Store {
         self.attach_roles(guild_id, rows).await
     }
 
-    async fn attach_roles(&self, guild_id: i64, rows: Vec<MemberRow>) -> Result<Vec<MemberWithRoles>> {
+    async fn attach_roles(
+        &self,
+        guild_id: i64,
+        rows: Vec<MemberRow>,
+    ) -> Result<Vec<MemberWithRoles>> {
         if rows.is_empty() {
             return Ok(vec![]);
         }
@@ -87,7 +114,11 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|m| {
-                let roles = pairs.iter().filter(|p| p.user_id == m.user_id).map(|p| p.role_id).collect();
+                let roles = pairs
+                    .iter()
+                    .filter(|p| p.user_id == m.user_id)
+                    .map(|p| p.role_id)
+                    .collect();
                 MemberWithRoles { member: m, roles }
             })
             .collect())
@@ -95,20 +126,47 @@ impl Store {
 
     /// Every (user, role) pair of a guild — for permission snapshots.
     pub async fn guild_member_roles(&self, guild_id: i64) -> Result<Vec<MemberRoleRow>> {
-        self.db.all("select user_id, role_id from member_roles where guild_id = $1", args![guild_id]).await
+        self.db
+            .all(
+                "select user_id, role_id from member_roles where guild_id = $1",
+                args![guild_id],
+            )
+            .await
     }
 
     /// Every member id of a guild.
     pub async fn guild_member_ids(&self, guild_id: i64) -> Result<Vec<i64>> {
-        let rows: Vec<crate::IdRow> = self.db.all("select user_id as id from members where guild_id = $1", args![guild_id]).await?;
+        let rows: Vec<crate::IdRow> = self
+            .db
+            .all(
+                "select user_id as id from members where guild_id = $1",
+                args![guild_id],
+            )
+            .await?;
         Ok(rows.into_iter().map(|r| r.id).collect())
     }
 
     /// Adds a member (no-op if already one); refuses banned users. Returns whether it was added.
-    pub async fn add_member(&self, guild_id: i64, user_id: i64, now: i64, temporary: bool, pending: bool) -> Result<bool> {
+    pub async fn add_member(
+        &self,
+        guild_id: i64,
+        user_id: i64,
+        now: i64,
+        temporary: bool,
+        pending: bool,
+    ) -> Result<bool> {
         let mut tx = self.db.begin().await?;
-        if tx.opt::<crate::Count>("select cast(1 as bigint) as n from bans where guild_id = $1 and user_id = $2", args![guild_id, user_id]).await?.is_some() {
-            return Err(StoreError::Conflict { constraint: "bans_pkey" });
+        if tx
+            .opt::<crate::Count>(
+                "select cast(1 as bigint) as n from bans where guild_id = $1 and user_id = $2",
+                args![guild_id, user_id],
+            )
+            .await?
+            .is_some()
+        {
+            return Err(StoreError::Conflict {
+                constraint: "bans_pkey",
+            });
         }
         let n = tx
             .exec(
@@ -122,14 +180,26 @@ impl Store {
     }
 
     /// Applies a patch; returns the new state.
-    pub async fn update_member(&self, guild_id: i64, user_id: i64, p: MemberPatch) -> Result<MemberWithRoles> {
+    pub async fn update_member(
+        &self,
+        guild_id: i64,
+        user_id: i64,
+        p: MemberPatch,
+    ) -> Result<MemberWithRoles> {
         let mut tx = self.db.begin().await?;
-        let exists = tx.opt::<crate::Count>("select cast(1 as bigint) as n from members where guild_id = $1 and user_id = $2", args![guild_id, user_id]).await?;
+        let exists = tx
+            .opt::<crate::Count>(
+                "select cast(1 as bigint) as n from members where guild_id = $1 and user_id = $2",
+                args![guild_id, user_id],
+            )
+            .await?;
         if exists.is_none() {
             return Err(StoreError::NotFound);
         }
         let key = args![guild_id, user_id];
-        let upd = |col: &str| format!("update members set {col} = $3 where guild_id = $1 and user_id = $2");
+        let upd = |col: &str| {
+            format!("update members set {col} = $3 where guild_id = $1 and user_id = $2")
+        };
         let with = |v: Arg| {
             let mut a = key.clone();
             a.push(v);
@@ -145,7 +215,8 @@ impl Store {
             tx.exec(upd("deaf"), with(v.into())).await?;
         }
         if let Some(v) = p.communication_disabled_until {
-            tx.exec(upd("communication_disabled_until"), with(v.into())).await?;
+            tx.exec(upd("communication_disabled_until"), with(v.into()))
+                .await?;
         }
         if let Some(v) = p.flags {
             tx.exec(upd("flags"), with(v.into())).await?;
@@ -154,9 +225,17 @@ impl Store {
             tx.exec(upd("pending"), with(v.into())).await?;
         }
         if let Some(roles) = &p.roles {
-            tx.exec("delete from member_roles where guild_id = $1 and user_id = $2", key.clone()).await?;
+            tx.exec(
+                "delete from member_roles where guild_id = $1 and user_id = $2",
+                key.clone(),
+            )
+            .await?;
             for r in roles {
-                tx.exec("insert into member_roles (guild_id, user_id, role_id) values ($1, $2, $3)", with((*r).into())).await?;
+                tx.exec(
+                    "insert into member_roles (guild_id, user_id, role_id) values ($1, $2, $3)",
+                    with((*r).into()),
+                )
+                .await?;
             }
             // Any role makes a temporary membership permanent.
             if !roles.is_empty() {
@@ -164,7 +243,9 @@ impl Store {
             }
         }
         tx.commit().await?;
-        self.member(guild_id, user_id).await?.ok_or(StoreError::NotFound)
+        self.member(guild_id, user_id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Adds one role to a member; returns whether it was new.
@@ -177,16 +258,29 @@ impl Store {
             )
             .await?;
         if n > 0 {
-            self.db.exec("update members set temporary = $3 where guild_id = $1 and user_id = $2", args![guild_id, user_id, false]).await?;
+            self.db
+                .exec(
+                    "update members set temporary = $3 where guild_id = $1 and user_id = $2",
+                    args![guild_id, user_id, false],
+                )
+                .await?;
         }
         Ok(n > 0)
     }
 
     /// Removes one role from a member; returns whether it was there.
-    pub async fn remove_member_role(&self, guild_id: i64, user_id: i64, role_id: i64) -> Result<bool> {
+    pub async fn remove_member_role(
+        &self,
+        guild_id: i64,
+        user_id: i64,
+        role_id: i64,
+    ) -> Result<bool> {
         Ok(self
             .db
-            .exec("delete from member_roles where guild_id = $1 and user_id = $2 and role_id = $3", args![guild_id, user_id, role_id])
+            .exec(
+                "delete from member_roles where guild_id = $1 and user_id = $2 and role_id = $3",
+                args![guild_id, user_id, role_id],
+            )
             .await?
             > 0)
     }
@@ -196,7 +290,12 @@ impl Store {
         let mut tx = self.db.begin().await?;
         tx.exec("delete from read_states where user_id = $1 and channel_id in (select id from channels where guild_id = $2)", args![user_id, guild_id])
             .await?;
-        let n = tx.exec("delete from members where guild_id = $1 and user_id = $2", args![guild_id, user_id]).await?;
+        let n = tx
+            .exec(
+                "delete from members where guild_id = $1 and user_id = $2",
+                args![guild_id, user_id],
+            )
+            .await?;
         tx.commit().await?;
         Ok(n > 0)
     }
@@ -216,7 +315,11 @@ impl Store {
             args![b.guild_id, b.user_id, b.reason.clone(), b.created_at],
         )
         .await?;
-        tx.exec("delete from members where guild_id = $1 and user_id = $2", args![b.guild_id, b.user_id]).await?;
+        tx.exec(
+            "delete from members where guild_id = $1 and user_id = $2",
+            args![b.guild_id, b.user_id],
+        )
+        .await?;
         let mut deleted = Vec::new();
         if let Some(since) = delete_since {
             let min_id = crate::messages::min_id_at(since);
@@ -226,8 +329,11 @@ impl Store {
                     args![b.guild_id, b.user_id, min_id],
                 )
                 .await?;
-            tx.exec("delete from messages where guild_id = $1 and author_id = $2 and id >= $3", args![b.guild_id, b.user_id, min_id])
-                .await?;
+            tx.exec(
+                "delete from messages where guild_id = $1 and author_id = $2 and id >= $3",
+                args![b.guild_id, b.user_id, min_id],
+            )
+            .await?;
             deleted = rows.into_iter().map(|m| (m.channel_id, m.id)).collect();
         }
         tx.commit().await?;
@@ -236,7 +342,14 @@ impl Store {
 
     /// Lifts a ban; returns whether there was one.
     pub async fn unban(&self, guild_id: i64, user_id: i64) -> Result<bool> {
-        Ok(self.db.exec("delete from bans where guild_id = $1 and user_id = $2", args![guild_id, user_id]).await? > 0)
+        Ok(self
+            .db
+            .exec(
+                "delete from bans where guild_id = $1 and user_id = $2",
+                args![guild_id, user_id],
+            )
+            .await?
+            > 0)
     }
 
     /// One ban.
@@ -247,7 +360,13 @@ impl Store {
     }
 
     /// Bans by user id: after `after` ascending, or before `before` descending then re-sorted ascending.
-    pub async fn bans(&self, guild_id: i64, before: Option<i64>, after: Option<i64>, limit: i64) -> Result<Vec<BanRow>> {
+    pub async fn bans(
+        &self,
+        guild_id: i64,
+        before: Option<i64>,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<BanRow>> {
         let mut rows: Vec<BanRow> = match (before, after) {
             (Some(b), None) => {
                 self.db

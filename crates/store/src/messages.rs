@@ -67,13 +67,42 @@ impl Store {
         let mut tx = self.db.begin().await?;
         tx.exec(
             INSERT_MESSAGE,
-            args![r.id, r.channel_id, r.guild_id, r.author_id, r.kind, &r.content, r.flags, r.tts, r.mention_everyone,
-                ids_json(&m.mention_user_ids), ids_json(&m.mention_role_ids), &r.embeds, &r.components, r.nonce.clone(),
-                r.pinned_at, r.edited_at, r.ref_message_id, r.ref_channel_id, r.ref_guild_id],
+            args![
+                r.id,
+                r.channel_id,
+                r.guild_id,
+                r.author_id,
+                r.kind,
+                &r.content,
+                r.flags,
+                r.tts,
+                r.mention_everyone,
+                ids_json(&m.mention_user_ids),
+                ids_json(&m.mention_role_ids),
+                &r.embeds,
+                &r.components,
+                r.nonce.clone(),
+                r.pinned_at,
+                r.edited_at,
+                r.ref_message_id,
+                r.ref_channel_id,
+                r.ref_guild_id
+            ],
         )
         .await?;
-        insert_mentions(&mut tx, r.channel_id, r.id, &m.mention_user_ids, &m.mention_role_ids).await?;
-        tx.exec("update channels set last_message_id = $1 where id = $2", args![r.id, r.channel_id]).await?;
+        insert_mentions(
+            &mut tx,
+            r.channel_id,
+            r.id,
+            &m.mention_user_ids,
+            &m.mention_role_ids,
+        )
+        .await?;
+        tx.exec(
+            "update channels set last_message_id = $1 where id = $2",
+            args![r.id, r.channel_id],
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -83,19 +112,49 @@ impl Store {
         self.db.opt(sql, args![id, channel_id]).await
     }
 
+    /// The newest message of an author in a channel carrying `nonce`, at or after `min_id`
+    /// (for `enforce_nonce` deduplication).
+    pub async fn message_by_nonce(
+        &self,
+        channel_id: i64,
+        author_id: i64,
+        nonce: &str,
+        min_id: i64,
+    ) -> Result<Option<MessageRow>> {
+        let sql = format!(
+            "select {MESSAGE_COLS} from messages where channel_id = $1 and id >= $2 and author_id = $3 and nonce = $4 \
+             order by id desc limit 1"
+        );
+        self.db
+            .opt(sql, args![channel_id, min_id, author_id, nonce])
+            .await
+    }
+
     /// Several messages by id (any channel).
     pub async fn messages_by_ids(&self, ids: &[i64]) -> Result<Vec<MessageRow>> {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        let sql = format!("select {MESSAGE_COLS} from messages where id in ({})", placeholders(1, ids.len()));
-        self.db.all(sql, ids.iter().map(|i| Arg::from(*i)).collect()).await
+        let sql = format!(
+            "select {MESSAGE_COLS} from messages where id in ({})",
+            placeholders(1, ids.len())
+        );
+        self.db
+            .all(sql, ids.iter().map(|i| Arg::from(*i)).collect())
+            .await
     }
 
     /// A page of history, newest first (Discord's order for every kind of page).
-    pub async fn messages(&self, channel_id: i64, page: MessagePage, limit: i64) -> Result<Vec<MessageRow>> {
+    pub async fn messages(
+        &self,
+        channel_id: i64,
+        page: MessagePage,
+        limit: i64,
+    ) -> Result<Vec<MessageRow>> {
         let before = |bound: i64, n: i64| {
-            let sql = format!("select {MESSAGE_COLS} from messages where channel_id = $1 and id < $2 order by id desc limit $3");
+            let sql = format!(
+                "select {MESSAGE_COLS} from messages where channel_id = $1 and id < $2 order by id desc limit $3"
+            );
             (sql, args![channel_id, bound, n])
         };
         Ok(match page {
@@ -108,15 +167,20 @@ impl Store {
                 self.db.all(s, a).await?
             }
             MessagePage::After(id) => {
-                let sql = format!("select {MESSAGE_COLS} from messages where channel_id = $1 and id > $2 order by id limit $3");
+                let sql = format!(
+                    "select {MESSAGE_COLS} from messages where channel_id = $1 and id > $2 order by id limit $3"
+                );
                 let mut v: Vec<MessageRow> = self.db.all(sql, args![channel_id, id, limit]).await?;
                 v.reverse();
                 v
             }
             MessagePage::Around(id) => {
                 let newer_n = (limit + 1) / 2;
-                let sql = format!("select {MESSAGE_COLS} from messages where channel_id = $1 and id >= $2 order by id limit $3");
-                let mut v: Vec<MessageRow> = self.db.all(sql, args![channel_id, id, newer_n]).await?;
+                let sql = format!(
+                    "select {MESSAGE_COLS} from messages where channel_id = $1 and id >= $2 order by id limit $3"
+                );
+                let mut v: Vec<MessageRow> =
+                    self.db.all(sql, args![channel_id, id, newer_n]).await?;
                 v.reverse();
                 let (s, a) = before(id, limit - newer_n);
                 v.extend(self.db.all::<MessageRow>(s, a).await?);
@@ -126,7 +190,12 @@ impl Store {
     }
 
     /// Applies an edit; returns the new row.
-    pub async fn update_message(&self, channel_id: i64, id: i64, p: MessagePatch) -> Result<MessageRow> {
+    pub async fn update_message(
+        &self,
+        channel_id: i64,
+        id: i64,
+        p: MessagePatch,
+    ) -> Result<MessageRow> {
         let mut tx = self.db.begin().await?;
         let key = args![id, channel_id];
         let with = |v: Arg| {
@@ -134,14 +203,26 @@ impl Store {
             a.push(v);
             a
         };
-        let upd = |col: &str| format!("update messages set {col} = $3 where id = $1 and channel_id = $2");
+        let upd =
+            |col: &str| format!("update messages set {col} = $3 where id = $1 and channel_id = $2");
         if let Some((content, everyone, users, roles)) = &p.content {
             tx.exec(upd("content"), with(content.into())).await?;
-            tx.exec(upd("mention_everyone"), with((*everyone).into())).await?;
-            tx.exec(upd("mention_users"), with(ids_json(users).into())).await?;
-            tx.exec(upd("mention_roles"), with(ids_json(roles).into())).await?;
-            tx.exec("delete from message_mentions where message_id = $1", args![id]).await?;
-            tx.exec("delete from message_role_mentions where message_id = $1", args![id]).await?;
+            tx.exec(upd("mention_everyone"), with((*everyone).into()))
+                .await?;
+            tx.exec(upd("mention_users"), with(ids_json(users).into()))
+                .await?;
+            tx.exec(upd("mention_roles"), with(ids_json(roles).into()))
+                .await?;
+            tx.exec(
+                "delete from message_mentions where message_id = $1",
+                args![id],
+            )
+            .await?;
+            tx.exec(
+                "delete from message_role_mentions where message_id = $1",
+                args![id],
+            )
+            .await?;
             insert_mentions(&mut tx, channel_id, id, users, roles).await?;
         }
         if let Some(v) = &p.embeds {
@@ -164,7 +245,14 @@ impl Store {
 
     /// Deletes one message; returns whether it existed.
     pub async fn delete_message(&self, channel_id: i64, id: i64) -> Result<bool> {
-        Ok(self.db.exec("delete from messages where id = $1 and channel_id = $2", args![id, channel_id]).await? > 0)
+        Ok(self
+            .db
+            .exec(
+                "delete from messages where id = $1 and channel_id = $2",
+                args![id, channel_id],
+            )
+            .await?
+            > 0)
     }
 
     /// Deletes several messages of one channel; returns the ids that existed.
@@ -176,15 +264,30 @@ impl Store {
         let mut a: Vec<Arg> = args![channel_id];
         a.extend(ids.iter().map(|i| Arg::from(*i)));
         let mut tx = self.db.begin().await?;
-        let found: Vec<crate::IdRow> =
-            tx.all(format!("select id from messages where channel_id = $1 and id in ({list}) order by id"), a.clone()).await?;
-        tx.exec(format!("delete from messages where channel_id = $1 and id in ({list})"), a).await?;
+        let found: Vec<crate::IdRow> = tx
+            .all(
+                format!(
+                    "select id from messages where channel_id = $1 and id in ({list}) order by id"
+                ),
+                a.clone(),
+            )
+            .await?;
+        tx.exec(
+            format!("delete from messages where channel_id = $1 and id in ({list})"),
+            a,
+        )
+        .await?;
         tx.commit().await?;
         Ok(found.into_iter().map(|r| r.id).collect())
     }
 
     /// Pins or unpins a message; returns false if it was already in that state.
-    pub async fn set_pinned(&self, channel_id: i64, id: i64, pinned_at: Option<i64>) -> Result<bool> {
+    pub async fn set_pinned(
+        &self,
+        channel_id: i64,
+        id: i64,
+        pinned_at: Option<i64>,
+    ) -> Result<bool> {
         let mut tx = self.db.begin().await?;
         let n = match pinned_at {
             Some(at) => {
@@ -203,19 +306,33 @@ impl Store {
                     args![channel_id],
                 )
                 .await?;
-            tx.exec("update channels set last_pin_at = $1 where id = $2", args![last.map(|c| c.n), channel_id]).await?;
+            tx.exec(
+                "update channels set last_pin_at = $1 where id = $2",
+                args![last.map(|c| c.n), channel_id],
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(n > 0)
     }
 
     /// Pinned messages, most recently pinned first.
-    pub async fn pins(&self, channel_id: i64, before_pinned_at: Option<i64>, limit: i64) -> Result<Vec<MessageRow>> {
+    pub async fn pins(
+        &self,
+        channel_id: i64,
+        before_pinned_at: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<MessageRow>> {
         let sql = format!(
             "select {MESSAGE_COLS} from messages where channel_id = $1 and pinned_at is not null and pinned_at < $2 \
              order by pinned_at desc limit $3"
         );
-        self.db.all(sql, args![channel_id, before_pinned_at.unwrap_or(i64::MAX), limit]).await
+        self.db
+            .all(
+                sql,
+                args![channel_id, before_pinned_at.unwrap_or(i64::MAX), limit],
+            )
+            .await
     }
 
     /// Number of pinned messages.
@@ -226,7 +343,13 @@ impl Store {
     }
 }
 
-async fn insert_mentions(tx: &mut crate::db::Tx, channel_id: i64, id: i64, users: &[i64], roles: &[i64]) -> Result<()> {
+async fn insert_mentions(
+    tx: &mut crate::db::Tx,
+    channel_id: i64,
+    id: i64,
+    users: &[i64],
+    roles: &[i64],
+) -> Result<()> {
     for u in users {
         tx.exec(
             "insert into message_mentions (user_id, channel_id, message_id) values ($1, $2, $3) on conflict do nothing",

@@ -1,8 +1,8 @@
 //! Embedded, versioned migrations: one list per engine, each applied once in its own transaction
 //! and recorded in `schema_migrations`.
 
-use crate::db::{Db, Engine, args};
 use crate::StoreError;
+use crate::db::{Db, Engine, args};
 
 struct Migration {
     version: i64,
@@ -29,14 +29,16 @@ struct Version {
 /// Applies pending migrations; returns how many ran.
 pub(crate) async fn run(db: &Db, now_ms: i64) -> Result<usize, StoreError> {
     db.exec(CREATE_TABLE, vec![]).await?;
-    let done: Vec<Version> = db.all("select version from schema_migrations", vec![]).await?;
+    let done: Vec<Version> = db
+        .all("select version from schema_migrations", vec![])
+        .await?;
     let latest_known = MIGRATIONS.last().map_or(0, |m| m.version);
-    if let Some(v) = done.iter().map(|v| v.version).max() {
-        if v > latest_known {
-            return Err(StoreError::Corrupt(format!(
-                "database schema version {v} is newer than this binary knows ({latest_known}); upgrade Coterie"
-            )));
-        }
+    if let Some(v) = done.iter().map(|v| v.version).max()
+        && v > latest_known
+    {
+        return Err(StoreError::Corrupt(format!(
+            "database schema version {v} is newer than this binary knows ({latest_known}); upgrade Coterie"
+        )));
     }
     let mut applied = 0;
     for m in MIGRATIONS {
@@ -57,7 +59,11 @@ pub(crate) async fn run(db: &Db, now_ms: i64) -> Result<usize, StoreError> {
         )
         .await?;
         tx.commit().await?;
-        tracing::info!(migration.version = m.version, migration.name = m.name, "migration applied");
+        tracing::info!(
+            migration.version = m.version,
+            migration.name = m.name,
+            "migration applied"
+        );
         applied += 1;
     }
     Ok(applied)

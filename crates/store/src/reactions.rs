@@ -5,7 +5,13 @@ use crate::{ReactionCountRow, Result, Store, UserRow};
 
 impl Store {
     /// Adds a reaction; returns whether it was new.
-    pub async fn add_reaction(&self, message_id: i64, emoji: &str, user_id: i64, now: i64) -> Result<bool> {
+    pub async fn add_reaction(
+        &self,
+        message_id: i64,
+        emoji: &str,
+        user_id: i64,
+        now: i64,
+    ) -> Result<bool> {
         Ok(self
             .db
             .exec(
@@ -17,10 +23,18 @@ impl Store {
     }
 
     /// Removes a reaction; returns whether it existed.
-    pub async fn remove_reaction(&self, message_id: i64, emoji: &str, user_id: i64) -> Result<bool> {
+    pub async fn remove_reaction(
+        &self,
+        message_id: i64,
+        emoji: &str,
+        user_id: i64,
+    ) -> Result<bool> {
         Ok(self
             .db
-            .exec("delete from reactions where message_id = $1 and emoji = $2 and user_id = $3", args![message_id, emoji, user_id])
+            .exec(
+                "delete from reactions where message_id = $1 and emoji = $2 and user_id = $3",
+                args![message_id, emoji, user_id],
+            )
             .await?
             > 0)
     }
@@ -28,8 +42,22 @@ impl Store {
     /// Removes every reaction, or every reaction with one emoji.
     pub async fn clear_reactions(&self, message_id: i64, emoji: Option<&str>) -> Result<u64> {
         match emoji {
-            Some(e) => self.db.exec("delete from reactions where message_id = $1 and emoji = $2", args![message_id, e]).await,
-            None => self.db.exec("delete from reactions where message_id = $1", args![message_id]).await,
+            Some(e) => {
+                self.db
+                    .exec(
+                        "delete from reactions where message_id = $1 and emoji = $2",
+                        args![message_id, e],
+                    )
+                    .await
+            }
+            None => {
+                self.db
+                    .exec(
+                        "delete from reactions where message_id = $1",
+                        args![message_id],
+                    )
+                    .await
+            }
         }
     }
 
@@ -37,13 +65,22 @@ impl Store {
     pub async fn reaction_emoji_count(&self, message_id: i64) -> Result<i64> {
         let c: Option<crate::Count> = self
             .db
-            .opt("select count(distinct emoji) as n from reactions where message_id = $1", args![message_id])
+            .opt(
+                "select count(distinct emoji) as n from reactions where message_id = $1",
+                args![message_id],
+            )
             .await?;
         Ok(c.map_or(0, |c| c.n))
     }
 
     /// Users who reacted with `emoji`, by user id after `after`.
-    pub async fn reaction_users(&self, message_id: i64, emoji: &str, after: i64, limit: i64) -> Result<Vec<UserRow>> {
+    pub async fn reaction_users(
+        &self,
+        message_id: i64,
+        emoji: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<UserRow>> {
         self.db
             .all(
                 "select u.id, u.username, u.email, u.email_verified, u.password_hash, u.global_name, u.avatar, u.bot, \
@@ -55,7 +92,11 @@ impl Store {
     }
 
     /// Reaction counts of several messages, with whether `viewer` reacted, in first-reaction order.
-    pub async fn reaction_counts(&self, message_ids: &[i64], viewer: i64) -> Result<Vec<ReactionCountRow>> {
+    pub async fn reaction_counts(
+        &self,
+        message_ids: &[i64],
+        viewer: i64,
+    ) -> Result<Vec<ReactionCountRow>> {
         if message_ids.is_empty() {
             return Ok(vec![]);
         }

@@ -48,7 +48,13 @@ impl Store {
 
     /// Messages newer than `after` that mention the user directly, one of `role_ids`, or everyone.
     /// `mention_everyone` is stored only when the author was allowed to mention everyone.
-    pub async fn mention_count(&self, user_id: i64, channel_id: i64, after: i64, role_ids: &[i64]) -> Result<i64> {
+    pub async fn mention_count(
+        &self,
+        user_id: i64,
+        channel_id: i64,
+        after: i64,
+        role_ids: &[i64],
+    ) -> Result<i64> {
         let roles_clause = if role_ids.is_empty() {
             String::new()
         } else {

@@ -55,11 +55,25 @@ impl Store {
         let mut tx = self.db.begin().await?;
         tx.exec(
             INSERT_USER,
-            args![u.id, &u.username, u.username.to_lowercase(), u.email.clone(), email_lower, &u.password_hash, u.bot, false, u.created_at],
+            args![
+                u.id,
+                &u.username,
+                u.username.to_lowercase(),
+                u.email.clone(),
+                email_lower,
+                &u.password_hash,
+                u.bot,
+                false,
+                u.created_at
+            ],
         )
         .await?;
         if u.bot {
-            tx.exec("update users set instance_admin = $1 where id = $2", args![false, u.id]).await?;
+            tx.exec(
+                "update users set instance_admin = $1 where id = $2",
+                args![false, u.id],
+            )
+            .await?;
         }
         let row: Option<UserRow> = tx.opt(SELECT_BY_ID, args![u.id]).await?;
         tx.commit().await?;
@@ -76,27 +90,42 @@ impl Store {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        let sql = format!("select {USER_COLS} from users where id in ({})", crate::db::placeholders(1, ids.len()));
-        self.db.all(sql, ids.iter().map(|i| (*i).into()).collect()).await
+        let sql = format!(
+            "select {USER_COLS} from users where id in ({})",
+            crate::db::placeholders(1, ids.len())
+        );
+        self.db
+            .all(sql, ids.iter().map(|i| (*i).into()).collect())
+            .await
     }
 
     /// The user whose username or email (case-insensitive) is `login`.
     pub async fn user_by_login(&self, login: &str) -> Result<Option<UserRow>> {
-        self.db.opt(SELECT_BY_LOGIN, args![login.trim().to_lowercase()]).await
+        self.db
+            .opt(SELECT_BY_LOGIN, args![login.trim().to_lowercase()])
+            .await
     }
 
     /// Applies a patch; returns the new row.
     pub async fn update_user(&self, id: i64, p: UserPatch) -> Result<UserRow> {
         let mut tx = self.db.begin().await?;
         if let Some(name) = &p.username {
-            tx.exec("update users set username = $1, username_lower = $2 where id = $3", args![name, name.to_lowercase(), id])
-                .await?;
+            tx.exec(
+                "update users set username = $1, username_lower = $2 where id = $3",
+                args![name, name.to_lowercase(), id],
+            )
+            .await?;
         }
         if let Some(g) = p.global_name {
-            tx.exec("update users set global_name = $1 where id = $2", args![g, id]).await?;
+            tx.exec(
+                "update users set global_name = $1 where id = $2",
+                args![g, id],
+            )
+            .await?;
         }
         if let Some(a) = p.avatar {
-            tx.exec("update users set avatar = $1 where id = $2", args![a, id]).await?;
+            tx.exec("update users set avatar = $1 where id = $2", args![a, id])
+                .await?;
         }
         if let Some(e) = p.email {
             let lower = e.as_deref().map(str::to_lowercase);
@@ -114,20 +143,41 @@ impl Store {
     /// Sets a new password hash and revokes every login token of the account except `keep`.
     pub async fn set_password(&self, id: i64, hash: &str, keep: Option<&[u8]>) -> Result<()> {
         let mut tx = self.db.begin().await?;
-        let n = tx.exec("update users set password_hash = $1 where id = $2", args![hash, id]).await?;
+        let n = tx
+            .exec(
+                "update users set password_hash = $1 where id = $2",
+                args![hash, id],
+            )
+            .await?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }
         match keep {
-            Some(k) => tx.exec("delete from auth_tokens where user_id = $1 and token_hash <> $2", args![id, k]).await?,
-            None => tx.exec("delete from auth_tokens where user_id = $1", args![id]).await?,
+            Some(k) => {
+                tx.exec(
+                    "delete from auth_tokens where user_id = $1 and token_hash <> $2",
+                    args![id, k],
+                )
+                .await?
+            }
+            None => {
+                tx.exec("delete from auth_tokens where user_id = $1", args![id])
+                    .await?
+            }
         };
         tx.commit().await
     }
 
     /// Grants or revokes instance administration.
     pub async fn set_instance_admin(&self, id: i64, admin: bool) -> Result<()> {
-        match self.db.exec("update users set instance_admin = $1 where id = $2", args![admin, id]).await? {
+        match self
+            .db
+            .exec(
+                "update users set instance_admin = $1 where id = $2",
+                args![admin, id],
+            )
+            .await?
+        {
             0 => Err(StoreError::NotFound),
             _ => Ok(()),
         }
@@ -137,7 +187,10 @@ impl Store {
     pub async fn verify_email(&self, id: i64, email: &str) -> Result<bool> {
         let n = self
             .db
-            .exec("update users set email_verified = $1 where id = $2 and email_lower = $3", args![true, id, email.to_lowercase()])
+            .exec(
+                "update users set email_verified = $1 where id = $2 and email_lower = $3",
+                args![true, id, email.to_lowercase()],
+            )
             .await?;
         Ok(n > 0)
     }
@@ -145,7 +198,10 @@ impl Store {
     /// Stores a login token's hash.
     pub async fn insert_token(&self, hash: &[u8], user_id: i64, now: i64) -> Result<()> {
         self.db
-            .exec("insert into auth_tokens (token_hash, user_id, created_at) values ($1, $2, $3)", args![hash, user_id, now])
+            .exec(
+                "insert into auth_tokens (token_hash, user_id, created_at) values ($1, $2, $3)",
+                args![hash, user_id, now],
+            )
             .await?;
         Ok(())
     }
@@ -157,11 +213,22 @@ impl Store {
 
     /// Revokes one token.
     pub async fn delete_token(&self, hash: &[u8]) -> Result<bool> {
-        Ok(self.db.exec("delete from auth_tokens where token_hash = $1", args![hash]).await? > 0)
+        Ok(self
+            .db
+            .exec("delete from auth_tokens where token_hash = $1", args![hash])
+            .await?
+            > 0)
     }
 
     /// Stores a single-use email token (verification or password reset).
-    pub async fn insert_email_token(&self, hash: &[u8], user_id: i64, purpose: &str, email: Option<&str>, expires_at: i64) -> Result<()> {
+    pub async fn insert_email_token(
+        &self,
+        hash: &[u8],
+        user_id: i64,
+        purpose: &str,
+        email: Option<&str>,
+        expires_at: i64,
+    ) -> Result<()> {
         self.db
             .exec(
                 "insert into email_tokens (token_hash, user_id, purpose, email, expires_at) values ($1, $2, $3, $4, $5)",
@@ -172,7 +239,12 @@ impl Store {
     }
 
     /// Consumes an email token: returns `(user_id, email)` if it existed for `purpose` and had not expired.
-    pub async fn take_email_token(&self, hash: &[u8], purpose: &str, now: i64) -> Result<Option<(i64, Option<String>)>> {
+    pub async fn take_email_token(
+        &self,
+        hash: &[u8],
+        purpose: &str,
+        now: i64,
+    ) -> Result<Option<(i64, Option<String>)>> {
         #[derive(sqlx::FromRow)]
         struct T {
             user_id: i64,
@@ -183,9 +255,14 @@ impl Store {
         let t: Option<T> = tx
             .opt("select user_id, email, expires_at from email_tokens where token_hash = $1 and purpose = $2", args![hash, purpose])
             .await?;
-        tx.exec("delete from email_tokens where token_hash = $1", args![hash]).await?;
+        tx.exec(
+            "delete from email_tokens where token_hash = $1",
+            args![hash],
+        )
+        .await?;
         tx.commit().await?;
-        Ok(t.filter(|t| t.expires_at > now).map(|t| (t.user_id, t.email)))
+        Ok(t.filter(|t| t.expires_at > now)
+            .map(|t| (t.user_id, t.email)))
     }
 
     /// An instance setting.
@@ -194,7 +271,13 @@ impl Store {
         struct V {
             value: String,
         }
-        let v: Option<V> = self.db.opt("select value from instance_settings where key = $1", args![key]).await?;
+        let v: Option<V> = self
+            .db
+            .opt(
+                "select value from instance_settings where key = $1",
+                args![key],
+            )
+            .await?;
         Ok(v.map(|v| v.value))
     }
 

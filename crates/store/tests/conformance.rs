@@ -6,18 +6,35 @@ use coterie_store::*;
 type R = std::result::Result<(), Box<dyn std::error::Error>>;
 
 async fn stores() -> Vec<(&'static str, Store)> {
+    #![expect(clippy::expect_used, reason = "test setup")]
     let dir = std::env::temp_dir().join(format!("coterie-conf-{}-{}", std::process::id(), uniq()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut v = vec![];
-    let sqlite = Store::open(&DbConfig::Sqlite { path: Some(dir.join("c.db")), readers: 2 }).await.expect("sqlite");
+    let sqlite = Store::open(&DbConfig::Sqlite {
+        path: Some(dir.join("c.db")),
+        readers: 2,
+    })
+    .await
+    .expect("sqlite");
     sqlite.migrate(0).await.expect("migrate sqlite");
     v.push(("sqlite", sqlite));
-    let mem = Store::open(&DbConfig::Sqlite { path: None, readers: 1 }).await.expect("memory");
+    let mem = Store::open(&DbConfig::Sqlite {
+        path: None,
+        readers: 1,
+    })
+    .await
+    .expect("memory");
     mem.migrate(0).await.expect("migrate memory");
     v.push(("sqlite-memory", mem));
     if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
         let schema = format!("conf_{}_{}", std::process::id(), uniq());
-        let pg = Store::open(&DbConfig::Postgres { url, max_connections: 4, schema: Some(schema) }).await.expect("postgres");
+        let pg = Store::open(&DbConfig::Postgres {
+            url,
+            max_connections: 4,
+            schema: Some(schema),
+        })
+        .await
+        .expect("postgres");
         pg.migrate(0).await.expect("migrate postgres");
         v.push(("postgres", pg));
     }
@@ -27,12 +44,22 @@ async fn stores() -> Vec<(&'static str, Store)> {
 fn uniq() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
     t % 1_000_000_000 + N.fetch_add(1, Ordering::Relaxed)
 }
 
 fn user(id: i64, name: &str) -> NewUser {
-    NewUser { id, username: name.into(), email: Some(format!("{name}@example.com")), password_hash: "x".into(), bot: false, created_at: 1 }
+    NewUser {
+        id,
+        username: name.into(),
+        email: Some(format!("{name}@example.com")),
+        password_hash: "x".into(),
+        bot: false,
+        created_at: 1,
+    }
 }
 
 fn guild(id: i64, owner: i64) -> NewGuild {
@@ -84,12 +111,46 @@ async fn the_first_account_administers_the_instance_and_usernames_are_unique_ign
         let b = s.create_user(user(2, "bob")).await?;
         assert!(a.instance_admin, "{engine}");
         assert!(!b.instance_admin, "{engine}");
-        let dup = s.create_user(NewUser { email: None, ..user(3, "ALICE") }).await;
-        assert!(matches!(dup, Err(StoreError::Conflict { constraint: "users_username_lower_key" })), "{engine}: {dup:?}");
-        let dup_mail = s.create_user(NewUser { email: Some("BOB@example.com".into()), ..user(4, "carol") }).await;
-        assert!(matches!(dup_mail, Err(StoreError::Conflict { constraint: "users_email_lower_key" })), "{engine}");
-        assert_eq!(s.user_by_login("alice@EXAMPLE.com").await?.map(|u| u.id), Some(1), "{engine}");
-        assert_eq!(s.user_by_login("ALICE").await?.map(|u| u.id), Some(1), "{engine}");
+        let dup = s
+            .create_user(NewUser {
+                email: None,
+                ..user(3, "ALICE")
+            })
+            .await;
+        assert!(
+            matches!(
+                dup,
+                Err(StoreError::Conflict {
+                    constraint: "users_username_lower_key"
+                })
+            ),
+            "{engine}: {dup:?}"
+        );
+        let dup_mail = s
+            .create_user(NewUser {
+                email: Some("BOB@example.com".into()),
+                ..user(4, "carol")
+            })
+            .await;
+        assert!(
+            matches!(
+                dup_mail,
+                Err(StoreError::Conflict {
+                    constraint: "users_email_lower_key"
+                })
+            ),
+            "{engine}"
+        );
+        assert_eq!(
+            s.user_by_login("alice@EXAMPLE.com").await?.map(|u| u.id),
+            Some(1),
+            "{engine}"
+        );
+        assert_eq!(
+            s.user_by_login("ALICE").await?.map(|u| u.id),
+            Some(1),
+            "{engine}"
+        );
     }
     Ok(())
 }
@@ -100,7 +161,11 @@ async fn tokens_are_found_by_hash_and_revoked_on_password_change() -> R {
         s.create_user(user(1, "alice")).await?;
         s.insert_token(b"h1", 1, 1).await?;
         s.insert_token(b"h2", 1, 1).await?;
-        assert_eq!(s.user_by_token(b"h1").await?.map(|u| u.id), Some(1), "{engine}");
+        assert_eq!(
+            s.user_by_token(b"h1").await?.map(|u| u.id),
+            Some(1),
+            "{engine}"
+        );
         s.set_password(1, "new", Some(b"h2")).await?;
         assert!(s.user_by_token(b"h1").await?.is_none(), "{engine}");
         assert!(s.user_by_token(b"h2").await?.is_some(), "{engine}");
@@ -138,11 +203,31 @@ async fn history_pages_come_newest_first_in_every_direction() -> R {
             s.create_message(&msg(id, 102, 1)).await?;
         }
         let ids = |v: Vec<MessageRow>| v.into_iter().map(|m| m.id).collect::<Vec<_>>();
-        assert_eq!(ids(s.messages(102, MessagePage::Latest, 3).await?), vec![1009, 1008, 1007], "{engine}");
-        assert_eq!(ids(s.messages(102, MessagePage::Before(1005, ), 2).await?), vec![1004, 1003], "{engine}");
-        assert_eq!(ids(s.messages(102, MessagePage::After(1002), 3).await?), vec![1005, 1004, 1003], "{engine}");
-        assert_eq!(ids(s.messages(102, MessagePage::Around(1005), 4).await?), vec![1006, 1005, 1004, 1003], "{engine}");
-        assert_eq!(s.channel(102).await?.and_then(|c| c.last_message_id), Some(1009), "{engine}");
+        assert_eq!(
+            ids(s.messages(102, MessagePage::Latest, 3).await?),
+            vec![1009, 1008, 1007],
+            "{engine}"
+        );
+        assert_eq!(
+            ids(s.messages(102, MessagePage::Before(1005,), 2).await?),
+            vec![1004, 1003],
+            "{engine}"
+        );
+        assert_eq!(
+            ids(s.messages(102, MessagePage::After(1002), 3).await?),
+            vec![1005, 1004, 1003],
+            "{engine}"
+        );
+        assert_eq!(
+            ids(s.messages(102, MessagePage::Around(1005), 4).await?),
+            vec![1006, 1005, 1004, 1003],
+            "{engine}"
+        );
+        assert_eq!(
+            s.channel(102).await?.and_then(|c| c.last_message_id),
+            Some(1009),
+            "{engine}"
+        );
         let gone = s.bulk_delete_messages(102, &[1001, 1002, 5555]).await?;
         assert_eq!(gone, vec![1001, 1002], "{engine}");
     }
@@ -169,17 +254,46 @@ async fn an_invite_counts_uses_and_disappears_when_used_up_and_banned_users_cann
             expires_at: None,
         };
         s.create_invite(&inv).await?;
-        s.ban(&BanRow { guild_id: 100, user_id: 4, reason: None, created_at: 1 }, None).await?;
-        assert!(matches!(s.use_invite("abc", 4, 10, false).await, Err(StoreError::Conflict { .. })), "{engine}");
+        s.ban(
+            &BanRow {
+                guild_id: 100,
+                user_id: 4,
+                reason: None,
+                created_at: 1,
+            },
+            None,
+        )
+        .await?;
+        assert!(
+            matches!(
+                s.use_invite("abc", 4, 10, false).await,
+                Err(StoreError::Conflict { .. })
+            ),
+            "{engine}"
+        );
         let u = s.use_invite("abc", 2, 10, false).await?;
         assert!(u.joined && !u.exhausted, "{engine}");
         let again = s.use_invite("abc", 2, 10, false).await?;
-        assert!(!again.joined, "{engine}: a member re-using an invite does not use it up");
+        assert!(
+            !again.joined,
+            "{engine}: a member re-using an invite does not use it up"
+        );
         let u = s.use_invite("abc", 3, 10, false).await?;
         assert!(u.exhausted, "{engine}");
         assert!(s.invite("abc", 10).await?.is_none(), "{engine}");
-        assert!(matches!(s.use_invite("abc", 4, 10, false).await, Err(StoreError::NotFound)), "{engine}");
-        s.create_invite(&InviteRow { code: "old".into(), expires_at: Some(50), ..inv.clone() }).await?;
+        assert!(
+            matches!(
+                s.use_invite("abc", 4, 10, false).await,
+                Err(StoreError::NotFound)
+            ),
+            "{engine}"
+        );
+        s.create_invite(&InviteRow {
+            code: "old".into(),
+            expires_at: Some(50),
+            ..inv.clone()
+        })
+        .await?;
         assert!(s.invite("old", 49).await?.is_some(), "{engine}");
         assert!(s.invite("old", 50).await?.is_none(), "{engine}");
     }
@@ -211,13 +325,29 @@ async fn reactions_and_mentions_are_counted_per_viewer() -> R {
         s.add_reaction(1000, "🎉", 2, 4).await?;
         let counts = s.reaction_counts(&[1000], 1).await?;
         assert_eq!(counts.len(), 2, "{engine}");
-        assert_eq!((counts[0].emoji.as_str(), counts[0].n, counts[0].me), ("👍", 2, 1), "{engine}");
-        assert_eq!((counts[1].emoji.as_str(), counts[1].n, counts[1].me), ("🎉", 1, 0), "{engine}");
-        assert_eq!(s.reaction_users(1000, "👍", 0, 10).await?.len(), 2, "{engine}");
+        assert_eq!(
+            (counts[0].emoji.as_str(), counts[0].n, counts[0].me),
+            ("👍", 2, 1),
+            "{engine}"
+        );
+        assert_eq!(
+            (counts[1].emoji.as_str(), counts[1].n, counts[1].me),
+            ("🎉", 1, 0),
+            "{engine}"
+        );
+        assert_eq!(
+            s.reaction_users(1000, "👍", 0, 10).await?.len(),
+            2,
+            "{engine}"
+        );
         s.add_member(100, 2, 1, false, false).await?;
         s.ack(2, 102, 1001).await?;
         let rs = s.read_states(2).await?;
-        assert!(rs.iter().any(|r| r.channel_id == 102 && r.last_message_id == Some(1001)), "{engine}");
+        assert!(
+            rs.iter()
+                .any(|r| r.channel_id == 102 && r.last_message_id == Some(1001)),
+            "{engine}"
+        );
     }
     Ok(())
 }
@@ -248,7 +378,16 @@ async fn dms_are_opened_once_per_pair() -> R {
         };
         let (a, created) = s.open_dm(1, 2, &row).await?;
         assert!(created, "{engine}");
-        let (b, created) = s.open_dm(2, 1, &ChannelRow { id: 501, ..row.clone() }).await?;
+        let (b, created) = s
+            .open_dm(
+                2,
+                1,
+                &ChannelRow {
+                    id: 501,
+                    ..row.clone()
+                },
+            )
+            .await?;
         assert!(!created, "{engine}");
         assert_eq!(a.id, b.id, "{engine}");
         assert_eq!(s.dm_recipients(500).await?, vec![1, 2], "{engine}");

@@ -1,0 +1,113 @@
+//! Application state shared by every handler, the gateway and background tasks.
+
+use crate::bus::EventBus;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::gateway::registry::Registry;
+use crate::ids::Ids;
+use crate::mail::Mailer;
+use crate::ratelimit::Limiter;
+use crate::service::presence::Presences;
+use coterie_store::Store;
+use std::ops::Deref;
+use std::sync::Arc;
+use tokio::sync::{Semaphore, watch};
+
+/// Cheaply clonable handle to the application.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+/// What the application is made of.
+#[derive(Debug)]
+pub struct Inner {
+    /// Settings.
+    pub config: Config,
+    /// Database.
+    pub store: Store,
+    /// Event bus.
+    pub bus: Arc<dyn EventBus>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Id generator.
+    pub ids: Ids,
+    /// Email.
+    pub mailer: Arc<dyn Mailer>,
+    /// Gateway sessions of this node.
+    pub sessions: Arc<Registry>,
+    /// Who is online.
+    pub presences: Presences,
+    /// HTTP rate limits and slowmode.
+    pub limiter: Limiter,
+    /// Bounds concurrent password hashing (CPU and memory heavy).
+    pub hash_permits: Semaphore,
+    /// Bounds concurrent gateway IDENTIFY work (reconnect storms).
+    pub identify_permits: Semaphore,
+    /// Flips to true when the node begins shutting down.
+    pub shutdown: watch::Sender<bool>,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The parts an [`AppState`] is assembled from (tests substitute the clock, mailer and bus).
+pub struct Parts {
+    /// Settings.
+    pub config: Config,
+    /// Database (migrated).
+    pub store: Store,
+    /// Event bus.
+    pub bus: Arc<dyn EventBus>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Email.
+    pub mailer: Arc<dyn Mailer>,
+}
+
+impl AppState {
+    /// Assembles the state.
+    #[must_use]
+    pub fn new(p: Parts) -> Self {
+        let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let ids = Ids::new(p.config.node_id, p.clock.clone());
+        let limiter = Limiter::new(&p.config, p.clock.clone());
+        Self(Arc::new(Inner {
+            sessions: Arc::new(Registry::default()),
+            presences: Presences::default(),
+            limiter,
+            hash_permits: Semaphore::new(workers),
+            identify_permits: Semaphore::new(workers * 4),
+            shutdown: watch::channel(false).0,
+            ids,
+            config: p.config,
+            store: p.store,
+            bus: p.bus,
+            clock: p.clock,
+            mailer: p.mailer,
+        }))
+    }
+
+    /// Now, in unix ms.
+    #[must_use]
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// The public base URL: configured, or derived from the request's Host header.
+    #[must_use]
+    pub fn base_url(&self, host: Option<&str>) -> String {
+        if let Some(u) = &self.config.public_url {
+            return u.clone();
+        }
+        match host.filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".:-[]".contains(&b))
+        }) {
+            Some(h) => format!("http://{h}"),
+            None => format!("http://{}", self.config.listen),
+        }
+    }
+}

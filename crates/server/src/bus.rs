@@ -1,0 +1,190 @@
+//! The event bus: services publish committed changes as [`Event`]s; each node holds exactly one
+//! subscription and its gateway dispatcher routes events to that node's sessions. An event's
+//! payload is serialised once, here, and shared by every recipient.
+
+use async_trait::async_trait;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Who may receive an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Every member of the guild.
+    Guild(i64),
+    /// Members of the guild who can view the channel.
+    Channel {
+        /// Guild.
+        guild: i64,
+        /// Channel.
+        channel: i64,
+    },
+    /// Members who hold `perm` in the channel.
+    ChannelPerm {
+        /// Guild.
+        guild: i64,
+        /// Channel.
+        channel: i64,
+        /// Required permission bits.
+        perm: u64,
+    },
+    /// Members who hold `perm` guild-wide.
+    GuildPerm {
+        /// Guild.
+        guild: i64,
+        /// Required permission bits.
+        perm: u64,
+    },
+    /// Specific users (DMs, their own account, their own guild list).
+    Users(Vec<i64>),
+}
+
+/// A change to the dispatcher's routing state, applied when the event is processed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Nothing.
+    None,
+    /// The guild's roles, channels, overwrites or member roles changed: reload its access snapshot
+    /// before routing this event.
+    InvalidateGuild(i64),
+    /// `user` joined `guild`: their sessions start receiving its events (after this one).
+    JoinGuild {
+        /// Guild.
+        guild: i64,
+        /// User.
+        user: i64,
+    },
+    /// `user` left `guild`: their sessions stop receiving its events (after this one).
+    LeaveGuild {
+        /// Guild.
+        guild: i64,
+        /// User.
+        user: i64,
+    },
+    /// The guild is gone (after this event).
+    DropGuild(i64),
+}
+
+/// One dispatch, ready to send.
+#[derive(Debug)]
+pub struct Event {
+    /// Dispatch name (`MESSAGE_CREATE`).
+    pub name: &'static str,
+    /// Serialised `d`.
+    pub payload: Box<str>,
+    /// Serialised `d` without message content, for sessions lacking MESSAGE_CONTENT.
+    pub stripped: Option<Box<str>>,
+    /// Users who get full content anyway (author, mentioned users).
+    pub content_exempt: Vec<i64>,
+    /// Who may receive it.
+    pub audience: Audience,
+    /// Intent bit(s) a session needs (0 = always sent).
+    pub intent: u64,
+    /// Routing change.
+    pub effect: Effect,
+    /// The guild, for sharding (`None` = DMs and user events, shard 0).
+    pub guild_id: Option<i64>,
+    /// The member an event is about: they receive GUILD_MEMBER_UPDATE about themselves even
+    /// without the GUILD_MEMBERS intent.
+    pub subject: Option<i64>,
+}
+
+impl Event {
+    /// An event whose payload is `d`.
+    pub fn new(
+        name: &'static str,
+        d: &impl serde::Serialize,
+        audience: Audience,
+        intent: u64,
+    ) -> Self {
+        let guild_id = match &audience {
+            Audience::Guild(g) | Audience::GuildPerm { guild: g, .. } => Some(*g),
+            Audience::Channel { guild, .. } | Audience::ChannelPerm { guild, .. } => Some(*guild),
+            Audience::Users(_) => None,
+        };
+        Self {
+            name,
+            payload: serde_json::to_string(d)
+                .unwrap_or_else(|_| "{}".to_owned())
+                .into_boxed_str(),
+            stripped: None,
+            content_exempt: vec![],
+            audience,
+            intent,
+            effect: Effect::None,
+            guild_id,
+            subject: None,
+        }
+    }
+
+    /// Sets the routing effect.
+    #[must_use]
+    pub fn with_effect(mut self, effect: Effect) -> Self {
+        self.effect = effect;
+        self
+    }
+
+    /// Names the member the event is about.
+    #[must_use]
+    pub fn about(mut self, user: i64) -> Self {
+        self.subject = Some(user);
+        self
+    }
+
+    /// Adds a content-stripped payload for sessions without MESSAGE_CONTENT; `exempt` users
+    /// (author, mentioned) still get the full one.
+    #[must_use]
+    pub fn with_stripped(mut self, d: &impl serde::Serialize, exempt: Vec<i64>) -> Self {
+        self.stripped = serde_json::to_string(d).ok().map(String::into_boxed_str);
+        self.content_exempt = exempt;
+        self
+    }
+
+    /// Overrides the guild used for sharding.
+    #[must_use]
+    pub fn in_guild(mut self, guild: Option<i64>) -> Self {
+        self.guild_id = guild;
+        self
+    }
+}
+
+/// Publishing and the node's single subscription.
+#[async_trait]
+pub trait EventBus: Send + Sync + std::fmt::Debug {
+    /// Publishes an event (after the change it describes is committed). Waits when the node's
+    /// queue is full rather than dropping.
+    async fn publish(&self, event: Event);
+    /// Takes this node's subscription; only the dispatcher calls it, once.
+    fn subscribe(&self) -> Option<mpsc::Receiver<Arc<Event>>>;
+}
+
+/// The in-process bus of a single node.
+#[derive(Debug)]
+pub struct LocalBus {
+    tx: mpsc::Sender<Arc<Event>>,
+    rx: std::sync::Mutex<Option<mpsc::Receiver<Arc<Event>>>>,
+}
+
+impl LocalBus {
+    /// A bus holding up to `capacity` undelivered events.
+    #[must_use]
+    pub fn new(capacity: usize) -> Self {
+        let (tx, rx) = mpsc::channel(capacity);
+        Self {
+            tx,
+            rx: std::sync::Mutex::new(Some(rx)),
+        }
+    }
+}
+
+#[async_trait]
+impl EventBus for LocalBus {
+    async fn publish(&self, event: Event) {
+        crate::metrics::EVENTS_PUBLISHED.inc();
+        // Fails only when the dispatcher has stopped (shutdown); nothing is left to deliver to.
+        let _ = self.tx.send(Arc::new(event)).await;
+    }
+
+    fn subscribe(&self) -> Option<mpsc::Receiver<Arc<Event>>> {
+        self.rx.lock().ok().and_then(|mut r| r.take())
+    }
+}

@@ -1,0 +1,241 @@
+//! Settings, from (highest precedence first) command-line flags, `COTERIE_*` environment
+//! variables, an optional TOML file, then built-in defaults.
+
+use clap::Args;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// `coterie serve` options. Every option is optional here so the TOML file can fill gaps.
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeArgs {
+    /// TOML file with any of these settings (keys in snake_case). [env: COTERIE_CONFIG]
+    #[arg(long, env = "COTERIE_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on. [default: 127.0.0.1:8080]
+    #[arg(long, env = "COTERIE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+
+    /// Directory for the SQLite database and uploads. [default: ./coterie-data]
+    #[arg(long, env = "COTERIE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Use PostgreSQL instead of SQLite (`postgres://user@host/db`).
+    #[arg(long, env = "COTERIE_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Public base URL (e.g. https://chat.example.com), used in gateway URLs and email links.
+    /// [default: http://<listen>]
+    #[arg(long, env = "COTERIE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Who may register: open, invite (an invite to any community is required) or closed.
+    /// When given, it is stored as the instance's mode at start. [default: the stored mode, else open]
+    #[arg(long, env = "COTERIE_REGISTRATION")]
+    pub registration: Option<String>,
+
+    /// HTTP rate limits: on or off (off is for load tests). [default: on]
+    #[arg(long, env = "COTERIE_RATE_LIMITS")]
+    pub rate_limits: Option<String>,
+
+    /// Requests per second per user across all routes. [default: 50]
+    #[arg(long, env = "COTERIE_RATE_LIMIT_GLOBAL")]
+    pub rate_limit_global: Option<u32>,
+
+    /// Requests per 10 seconds per user and route bucket. [default: 60]
+    #[arg(long, env = "COTERIE_RATE_LIMIT_ROUTE")]
+    pub rate_limit_route: Option<u32>,
+
+    /// Messages per 5 seconds per user and channel. [default: 10]
+    #[arg(long, env = "COTERIE_RATE_LIMIT_MESSAGES")]
+    pub rate_limit_messages: Option<u32>,
+
+    /// Log format: text or json. [default: text]
+    #[arg(long, env = "COTERIE_LOG_FORMAT")]
+    pub log_format: Option<String>,
+
+    /// SMTP server for email (smtp://user:pass@host:587 or smtps://…); without it mail is logged.
+    #[arg(long, env = "COTERIE_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// Sender address for email. [default: coterie@<public host>]
+    #[arg(long, env = "COTERIE_MAIL_FROM")]
+    pub mail_from: Option<String>,
+
+    /// Node id (0–1023) minted into snowflakes; unique per node sharing a database. [default: 0]
+    #[arg(long, env = "COTERIE_NODE_ID")]
+    pub node_id: Option<u16>,
+
+    /// Largest accepted JSON request body in bytes. [default: 262144]
+    #[arg(long, env = "COTERIE_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+
+    /// Gateway heartbeat interval in milliseconds. [default: 41250]
+    #[arg(long, env = "COTERIE_HEARTBEAT_INTERVAL_MS")]
+    pub heartbeat_interval_ms: Option<u64>,
+
+    /// Seconds a disconnected gateway session can still be resumed. [default: 120]
+    #[arg(long, env = "COTERIE_RESUME_WINDOW_SECS")]
+    pub resume_window_secs: Option<u64>,
+
+    /// Argon2id memory cost in KiB (OWASP minimum 19456). [default: 19456]
+    #[arg(long, env = "COTERIE_ARGON2_MEMORY_KIB")]
+    pub argon2_memory_kib: Option<u32>,
+}
+
+/// Resolved settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL, if not SQLite.
+    pub database_url: Option<String>,
+    /// Public base URL without a trailing slash; None = derive from requests.
+    pub public_url: Option<String>,
+    /// Registration mode to store at start.
+    pub registration: Option<RegistrationMode>,
+    /// Rate limits enabled.
+    pub rate_limits: bool,
+    /// Global requests per second.
+    pub rate_limit_global: u32,
+    /// Per-route requests per 10 s.
+    pub rate_limit_route: u32,
+    /// Messages per 5 s per channel.
+    pub rate_limit_messages: u32,
+    /// JSON logs.
+    pub log_json: bool,
+    /// SMTP URL.
+    pub smtp_url: Option<String>,
+    /// Sender.
+    pub mail_from: Option<String>,
+    /// Node id.
+    pub node_id: u16,
+    /// Body limit.
+    pub max_body_bytes: usize,
+    /// Heartbeat interval.
+    pub heartbeat_interval_ms: u64,
+    /// Resume window.
+    pub resume_window_secs: u64,
+    /// Argon2 memory.
+    pub argon2_memory_kib: u32,
+}
+
+/// Who may create an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistrationMode {
+    /// Anyone.
+    Open,
+    /// Only with an invite to some community.
+    Invite,
+    /// Nobody (the administrator creates accounts with `coterie admin`).
+    Closed,
+}
+
+impl RegistrationMode {
+    /// Parses `open`, `invite` (or `invite-only`) and `closed`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "open" => Some(Self::Open),
+            "invite" | "invite-only" | "invite_only" => Some(Self::Invite),
+            "closed" => Some(Self::Closed),
+            _ => None,
+        }
+    }
+
+    /// The stored form.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Invite => "invite",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+fn on_off(s: &str, what: &str) -> anyhow::Result<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" => Ok(false),
+        other => anyhow::bail!("{what}: expected on or off, got {other:?}"),
+    }
+}
+
+impl ServeArgs {
+    /// Merges flags/env (already in `self`) over the TOML file, then applies defaults.
+    pub fn resolve(self) -> anyhow::Result<Config> {
+        let file: ServeArgs = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("reading config file {}: {e}", path.display()))?;
+                toml::from_str(&text)
+                    .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?
+            }
+            None => ServeArgs::default(),
+        };
+        macro_rules! pick {
+            ($f:ident) => {
+                self.$f.clone().or(file.$f.clone())
+            };
+        }
+        let listen = pick!(listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let registration = match pick!(registration) {
+            Some(s) => Some(RegistrationMode::parse(&s).ok_or_else(|| {
+                anyhow::anyhow!("registration: expected open, invite or closed, got {s:?}")
+            })?),
+            None => None,
+        };
+        let log_json = match pick!(log_format).as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => anyhow::bail!("log_format: expected text or json, got {other:?}"),
+        };
+        let node_id = pick!(node_id).unwrap_or(0);
+        if node_id > 1023 {
+            anyhow::bail!("node_id: must be 0–1023, got {node_id}");
+        }
+        let public_url = pick!(public_url).map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(u) = &public_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            anyhow::bail!("public_url: must start with http:// or https://, got {u:?}");
+        }
+        Ok(Config {
+            listen,
+            data_dir: pick!(data_dir).unwrap_or_else(|| PathBuf::from("coterie-data")),
+            database_url: pick!(database_url).filter(|s| !s.is_empty()),
+            public_url,
+            registration,
+            rate_limits: match pick!(rate_limits) {
+                Some(s) => on_off(&s, "rate_limits")?,
+                None => true,
+            },
+            rate_limit_global: pick!(rate_limit_global).unwrap_or(50).max(1),
+            rate_limit_route: pick!(rate_limit_route).unwrap_or(60).max(1),
+            rate_limit_messages: pick!(rate_limit_messages).unwrap_or(10).max(1),
+            log_json,
+            smtp_url: pick!(smtp_url).filter(|s| !s.is_empty()),
+            mail_from: pick!(mail_from),
+            node_id,
+            max_body_bytes: pick!(max_body_bytes).unwrap_or(256 * 1024).max(1024),
+            heartbeat_interval_ms: pick!(heartbeat_interval_ms).unwrap_or(41_250).max(100),
+            resume_window_secs: pick!(resume_window_secs).unwrap_or(120),
+            argon2_memory_kib: pick!(argon2_memory_kib).unwrap_or(19_456).max(8),
+        })
+    }
+}
+
+impl Config {
+    /// Defaults for tests and embedding (no file, no environment).
+    pub fn for_tests() -> anyhow::Result<Self> {
+        let mut c = ServeArgs::default().resolve()?;
+        c.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        c.argon2_memory_kib = 64;
+        Ok(c)
+    }
+}

@@ -1,0 +1,636 @@
+//! One WebSocket connection: HELLO, IDENTIFY or RESUME, then a single task that writes queued
+//! dispatches, reads client frames and enforces heartbeats — no separate reader and writer tasks,
+//! and a 4 KiB read buffer, to keep idle connections small.
+
+use crate::app::AppState;
+use crate::bus::{Audience, Event};
+use crate::gateway::ready;
+use crate::gateway::session::Session;
+use crate::service::{auth, presence, views};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use coterie_model::gateway::{
+    ClientFrame, Identify, PresenceUpdate, RequestGuildMembers, Resume, UserIds, close, op,
+};
+use coterie_model::{Intents, Snowflake};
+use futures_util::SinkExt;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::{Instant, sleep_until, timeout};
+
+/// Client frames allowed per minute (Discord's limit); more closes with 4008.
+const FRAMES_PER_MINUTE: u32 = 120;
+/// Time allowed to IDENTIFY or RESUME after HELLO.
+const IDENTIFY_DEADLINE: Duration = Duration::from_secs(30);
+/// A write that takes longer than this means the client is not reading.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Frames written per flush.
+const BATCH: usize = 64;
+
+/// Connection parameters from the upgrade request.
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// `v` was absent or a supported version.
+    pub version_ok: bool,
+    /// `encoding` was absent or `json`.
+    pub encoding_ok: bool,
+    /// URL to put in READY's `resume_gateway_url`.
+    pub resume_url: String,
+}
+
+struct Conn {
+    ws: WebSocket,
+    frames: u32,
+    window_start: Instant,
+}
+
+impl Conn {
+    async fn send_text(&mut self, s: String) -> bool {
+        matches!(
+            timeout(
+                WRITE_TIMEOUT,
+                self.ws.send(Message::Text(Utf8Bytes::from(s)))
+            )
+            .await,
+            Ok(Ok(()))
+        )
+    }
+
+    async fn close(&mut self, code: u16, reason: &'static str) {
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        };
+        let _ = timeout(WRITE_TIMEOUT, self.ws.send(Message::Close(Some(frame)))).await;
+    }
+
+    /// Counts a client frame; false when over the limit.
+    fn count_frame(&mut self) -> bool {
+        if self.window_start.elapsed() > Duration::from_secs(60) {
+            self.window_start = Instant::now();
+            self.frames = 0;
+        }
+        self.frames += 1;
+        self.frames <= FRAMES_PER_MINUTE
+    }
+
+    /// Writes everything queued for the session; false if the socket failed.
+    async fn flush_session(&mut self, s: &Session) -> bool {
+        loop {
+            let (frames, more) = s.take_unsent(BATCH);
+            if frames.is_empty() {
+                return true;
+            }
+            for f in &frames {
+                if timeout(
+                    WRITE_TIMEOUT,
+                    self.ws.feed(Message::Text(Utf8Bytes::from(f.render()))),
+                )
+                .await
+                .map_or(true, |r| r.is_err())
+                {
+                    return false;
+                }
+            }
+            if timeout(WRITE_TIMEOUT, self.ws.flush())
+                .await
+                .map_or(true, |r| r.is_err())
+            {
+                return false;
+            }
+            if !more {
+                return true;
+            }
+        }
+    }
+}
+
+struct ConnGuard;
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        crate::metrics::GATEWAY_CONNECTIONS.dec();
+    }
+}
+
+enum Step {
+    Continue,
+    Close(u16, &'static str),
+}
+
+/// Serves one connection to completion.
+pub async fn serve(app: AppState, ws: WebSocket, params: Params) {
+    crate::metrics::GATEWAY_CONNECTIONS.inc();
+    let _guard = ConnGuard;
+    let mut c = Conn {
+        ws,
+        frames: 0,
+        window_start: Instant::now(),
+    };
+    if !params.version_ok {
+        return c
+            .close(close::INVALID_API_VERSION, "Invalid API version")
+            .await;
+    }
+    if !params.encoding_ok {
+        return c
+            .close(close::DECODE_ERROR, "Only encoding=json is supported")
+            .await;
+    }
+    let interval = app.config.heartbeat_interval_ms;
+    if !c
+        .send_text(format!(
+            r#"{{"op":10,"d":{{"heartbeat_interval":{interval}}}}}"#
+        ))
+        .await
+    {
+        return;
+    }
+    let grace = Duration::from_millis(interval + interval / 2);
+    let mut shutdown = app.shutdown.subscribe();
+    let identify_by = Instant::now() + IDENTIFY_DEADLINE;
+    let mut deadline = Instant::now() + grace;
+
+    // Until the client identifies or resumes.
+    let (session, generation) = loop {
+        if *shutdown.borrow() {
+            return c.close(close::UNKNOWN_ERROR, "Server restarting").await;
+        }
+        tokio::select! {
+            msg = c.ws.recv() => {
+                let text = match msg {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Binary(_))) => return c.close(close::DECODE_ERROR, "Binary frames are not supported").await,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                };
+                if !c.count_frame() {
+                    return c.close(close::RATE_LIMITED, "Rate limited").await;
+                }
+                let Ok(frame) = serde_json::from_str::<ClientFrame<'_>>(&text) else {
+                    return c.close(close::DECODE_ERROR, "Decode error").await;
+                };
+                match frame.op {
+                    op::HEARTBEAT => {
+                        deadline = Instant::now() + grace;
+                        if !c.send_text(r#"{"op":11}"#.to_owned()).await { return; }
+                    }
+                    op::IDENTIFY => match identify(&app, frame.d.map(|d| d.get()).unwrap_or("null"), &params).await {
+                        Ok(s) => break s,
+                        Err((code, reason)) => return c.close(code, reason).await,
+                    },
+                    op::RESUME => match resume(&app, frame.d.map(|d| d.get()).unwrap_or("null")).await {
+                        Ok(s) => break s,
+                        Err(None) => {
+                            if !c.send_text(r#"{"op":9,"d":false}"#.to_owned()).await { return; }
+                        }
+                        Err(Some((code, reason))) => return c.close(code, reason).await,
+                    },
+                    op::PRESENCE_UPDATE | op::VOICE_STATE_UPDATE | op::REQUEST_GUILD_MEMBERS => {
+                        return c.close(close::NOT_AUTHENTICATED, "Not authenticated").await;
+                    }
+                    _ => return c.close(close::UNKNOWN_OPCODE, "Unknown opcode").await,
+                }
+            }
+            () = sleep_until(deadline.min(identify_by)) => return c.close(close::SESSION_TIMED_OUT, "Session timed out").await,
+            _ = shutdown.changed() => continue,
+        }
+    };
+    deadline = Instant::now() + grace;
+
+    // Attached: write dispatches, read client frames.
+    loop {
+        if *shutdown.borrow() {
+            let _ = c.send_text(r#"{"op":7,"d":null}"#.to_owned()).await;
+            c.close(close::UNKNOWN_ERROR, "Server restarting").await;
+            return detach(&session, generation);
+        }
+        tokio::select! {
+            () = session.notify.notified() => {
+                let (kick, current) = {
+                    let st = session.state();
+                    (st.kick, st.generation == generation)
+                };
+                if !current {
+                    // A newer connection resumed this session; pass the wake-up on.
+                    session.notify.notify_one();
+                    return c.close(close::UNKNOWN_ERROR, "Session resumed elsewhere").await;
+                }
+                if let Some(code) = kick {
+                    session.state().kick = None;
+                    c.close(code, "Closed by server").await;
+                    return detach(&session, generation);
+                }
+                if !c.flush_session(&session).await {
+                    return detach(&session, generation);
+                }
+            }
+            msg = c.ws.recv() => {
+                let text = match msg {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Binary(_))) => {
+                        c.close(close::DECODE_ERROR, "Binary frames are not supported").await;
+                        return detach(&session, generation);
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(frame))) => {
+                        let code = frame.map_or(1005, |f| f.code);
+                        if code == 1000 || code == 1001 {
+                            return end_now(&app, &session).await;
+                        }
+                        return detach(&session, generation);
+                    }
+                    Some(Err(_)) | None => return detach(&session, generation),
+                };
+                if !c.count_frame() {
+                    c.close(close::RATE_LIMITED, "Rate limited").await;
+                    return detach(&session, generation);
+                }
+                let Ok(frame) = serde_json::from_str::<ClientFrame<'_>>(&text) else {
+                    c.close(close::DECODE_ERROR, "Decode error").await;
+                    return detach(&session, generation);
+                };
+                let d = frame.d.map(|d| d.get()).unwrap_or("null");
+                let step = match frame.op {
+                    op::HEARTBEAT => {
+                        deadline = Instant::now() + grace;
+                        if let Ok(Some(seq)) = serde_json::from_str::<Option<u64>>(d) {
+                            session.ack(seq);
+                        }
+                        if c.send_text(r#"{"op":11}"#.to_owned()).await { Step::Continue } else { return detach(&session, generation) }
+                    }
+                    op::IDENTIFY | op::RESUME => Step::Close(close::ALREADY_AUTHENTICATED, "Already authenticated"),
+                    op::PRESENCE_UPDATE => update_presence(&app, &session, d),
+                    // Voice arrives with the voice issue; until then joining is a no-op, not an error.
+                    op::VOICE_STATE_UPDATE => Step::Continue,
+                    op::REQUEST_GUILD_MEMBERS => request_members(&app, &session, d).await,
+                    _ => Step::Close(close::UNKNOWN_OPCODE, "Unknown opcode"),
+                };
+                if let Step::Close(code, reason) = step {
+                    c.close(code, reason).await;
+                    return detach(&session, generation);
+                }
+            }
+            () = sleep_until(deadline) => {
+                c.close(close::SESSION_TIMED_OUT, "Session timed out").await;
+                return detach(&session, generation);
+            }
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+fn random_id() -> String {
+    let (t, _) = auth::new_token();
+    t.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(32)
+        .collect()
+}
+
+fn attach(s: &Session, resume_from: u64) -> u64 {
+    let mut st = s.state();
+    st.generation += 1;
+    st.attached = true;
+    st.detached_at = None;
+    st.kick = None;
+    st.sent = resume_from;
+    st.generation
+}
+
+fn detach(s: &Session, generation: u64) {
+    let mut st = s.state();
+    if st.generation == generation {
+        st.attached = false;
+        st.detached_at = Some(std::time::Instant::now());
+    }
+}
+
+async fn identify(
+    app: &AppState,
+    d: &str,
+    params: &Params,
+) -> Result<(Arc<Session>, u64), (u16, &'static str)> {
+    let id: Identify =
+        serde_json::from_str(d).map_err(|_| (close::DECODE_ERROR, "Invalid IDENTIFY payload"))?;
+    let _permit = app
+        .identify_permits
+        .acquire()
+        .await
+        .map_err(|_| (close::UNKNOWN_ERROR, "Server restarting"))?;
+    let token = id.token.trim();
+    let token = token
+        .strip_prefix("Bot ")
+        .or_else(|| token.strip_prefix("Bearer "))
+        .unwrap_or(token);
+    let Ok(Some((user, hash))) = auth::authenticate(app, token).await else {
+        return Err((close::AUTHENTICATION_FAILED, "Authentication failed"));
+    };
+    let intents = match id.intents {
+        Some(i) if i & !Intents::DEFINED != 0 => {
+            return Err((close::INVALID_INTENTS, "Invalid intent(s)"));
+        }
+        Some(i) => Intents(i),
+        None if user.bot => return Err((close::INVALID_INTENTS, "Intents are required")),
+        None => Intents(Intents::DEFINED),
+    };
+    let shard = id.shard.unwrap_or([0, 1]);
+    if shard[1] == 0 || shard[0] >= shard[1] {
+        return Err((close::INVALID_SHARD, "Invalid shard"));
+    }
+    let session = Arc::new(Session::new(
+        random_id(),
+        user.id,
+        user.bot,
+        intents,
+        shard,
+        hash,
+    ));
+    let guilds: Vec<i64> = match app.store.user_guilds(user.id).await {
+        Ok(g) => g
+            .into_iter()
+            .map(|g| g.id)
+            .filter(|g| session.in_shard(Some(*g)))
+            .collect(),
+        Err(_) => return Err((close::UNKNOWN_ERROR, "Try again")),
+    };
+    app.sessions.insert(session.clone(), &guilds);
+    let generation = attach(&session, 0);
+    let status = id.presence.as_ref().map_or("online", |p| p.status.as_str());
+    let status = if presence::STATUSES.contains(&status) {
+        status
+    } else {
+        "online"
+    };
+    let activities = id
+        .presence
+        .as_ref()
+        .map_or(json!([]), |p| json!(p.activities));
+    if app.presences.connect(user.id, status, activities) {
+        let app2 = app.clone();
+        tokio::spawn(async move { presence::broadcast(&app2, user.id).await });
+    }
+    let built = build_ready(
+        app,
+        &session,
+        &user,
+        &guilds,
+        params,
+        id.large_threshold.unwrap_or(50),
+    )
+    .await;
+    match built {
+        Ok(first) => {
+            session.push_ready(first);
+            Ok((session, generation))
+        }
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "building READY failed");
+            end_now(app, &session).await;
+            Err((close::UNKNOWN_ERROR, "Try again"))
+        }
+    }
+}
+
+async fn build_ready(
+    app: &AppState,
+    s: &Session,
+    user: &coterie_store::UserRow,
+    guilds: &[i64],
+    params: &Params,
+    large: u32,
+) -> anyhow::Result<Vec<Arc<Event>>> {
+    let r = ready::ready(app, user, guilds, &s.id, s.shard, params.resume_url.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut out = vec![Arc::new(Event::new(
+        "READY",
+        &r,
+        Audience::Users(vec![]),
+        0,
+    ))];
+    let presences = s.intents.has(Intents::GUILD_PRESENCES);
+    for g in guilds {
+        if let Some(gc) = ready::guild_create(app, *g, user.id, user.bot, presences, large)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+        {
+            out.push(Arc::new(Event::new(
+                "GUILD_CREATE",
+                &gc,
+                Audience::Users(vec![]),
+                0,
+            )));
+        }
+    }
+    Ok(out)
+}
+
+async fn resume(
+    app: &AppState,
+    d: &str,
+) -> Result<(Arc<Session>, u64), Option<(u16, &'static str)>> {
+    let r: Resume = serde_json::from_str(d)
+        .map_err(|_| Some((close::DECODE_ERROR, "Invalid RESUME payload")))?;
+    let Some(s) = app.sessions.get(&r.session_id) else {
+        return Err(None);
+    };
+    let token = r.token.trim();
+    let token = token
+        .strip_prefix("Bot ")
+        .or_else(|| token.strip_prefix("Bearer "))
+        .unwrap_or(token);
+    match auth::authenticate(app, token).await {
+        Ok(Some((user, _))) if user.id == s.user_id => {}
+        Ok(_) => {
+            return Err(Some((
+                close::AUTHENTICATION_FAILED,
+                "Authentication failed",
+            )));
+        }
+        Err(_) => return Err(Some((close::UNKNOWN_ERROR, "Try again"))),
+    }
+    let seq = r.seq.unwrap_or(0);
+    let generation = {
+        let st = s.state();
+        let complete = match st.buffer.front() {
+            Some(f) => f.seq <= seq + 1,
+            None => st.seq <= seq,
+        };
+        if st.dead || !st.ready || seq > st.seq || !complete {
+            return Err(None);
+        }
+        drop(st);
+        attach(&s, seq)
+    };
+    s.push(
+        Arc::new(Event::new(
+            "RESUMED",
+            &json!({"_trace": []}),
+            Audience::Users(vec![]),
+            0,
+        )),
+        false,
+    );
+    Ok((s, generation))
+}
+
+fn update_presence(app: &AppState, s: &Session, d: &str) -> Step {
+    let Ok(p) = serde_json::from_str::<PresenceUpdate>(d) else {
+        return Step::Close(close::DECODE_ERROR, "Invalid presence payload");
+    };
+    if !presence::STATUSES.contains(&p.status.as_str()) {
+        return Step::Continue;
+    }
+    if app
+        .presences
+        .update(s.user_id, &p.status, json!(p.activities))
+    {
+        let app2 = app.clone();
+        let user = s.user_id;
+        tokio::spawn(async move { presence::broadcast(&app2, user).await });
+    }
+    Step::Continue
+}
+
+async fn request_members(app: &AppState, s: &Arc<Session>, d: &str) -> Step {
+    let Ok(req) = serde_json::from_str::<RequestGuildMembers>(d) else {
+        return Step::Close(close::DECODE_ERROR, "Invalid request");
+    };
+    let gid = req.guild_id.get();
+    if !s.guilds.lock().is_ok_and(|g| g.contains(&gid)) {
+        return Step::Continue;
+    }
+    let result = async {
+        let (rows, not_found): (Vec<_>, Vec<Snowflake>) = match &req.user_ids {
+            Some(ids) => {
+                let ids: Vec<i64> = match ids {
+                    UserIds::One(i) => vec![i.get()],
+                    UserIds::Many(v) => v.iter().take(100).map(|i| i.get()).collect(),
+                };
+                let rows = app.store.members_by_ids(gid, &ids).await?;
+                let missing = ids
+                    .iter()
+                    .filter(|i| !rows.iter().any(|r| r.member.user_id == **i))
+                    .map(|i| Snowflake::from_i64(*i))
+                    .collect();
+                (rows, missing)
+            }
+            None => {
+                let query = req.query.clone().unwrap_or_default();
+                let limit = if req.limit == 0 {
+                    i64::MAX
+                } else {
+                    i64::from(req.limit.min(100))
+                };
+                if query.is_empty() {
+                    let mut all = Vec::new();
+                    let mut after = 0;
+                    loop {
+                        let page = app
+                            .store
+                            .members(gid, after, 1000.min(limit - all.len() as i64))
+                            .await?;
+                        let Some(last) = page.last() else { break };
+                        after = last.member.user_id;
+                        let n = page.len();
+                        all.extend(page);
+                        if n < 1000 || all.len() as i64 >= limit {
+                            break;
+                        }
+                    }
+                    (all, vec![])
+                } else {
+                    (
+                        app.store
+                            .search_members(gid, &query, limit.min(100))
+                            .await?,
+                        vec![],
+                    )
+                }
+            }
+        };
+        Ok::<_, crate::error::ApiError>((rows, not_found))
+    }
+    .await;
+    let Ok((rows, not_found)) = result else {
+        return Step::Continue;
+    };
+    let chunks: Vec<&[coterie_store::MemberWithRoles]> = if rows.is_empty() {
+        vec![&[]]
+    } else {
+        rows.chunks(1000).collect()
+    };
+    let count = chunks.len();
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        let Ok(members) = views::members(app, chunk).await else {
+            return Step::Continue;
+        };
+        let mut d = json!({
+            "guild_id": req.guild_id,
+            "members": members,
+            "chunk_index": i,
+            "chunk_count": count,
+        });
+        if i == 0 && !not_found.is_empty() {
+            d["not_found"] = json!(not_found);
+        }
+        if req.presences {
+            let p: Vec<_> = chunk
+                .iter()
+                .filter_map(|m| {
+                    app.presences
+                        .get(m.member.user_id)
+                        .map(|(st, a)| presence::presence_json(m.member.user_id, None, &st, &a))
+                })
+                .collect();
+            d["presences"] = json!(p);
+        }
+        if let Some(n) = &req.nonce {
+            d["nonce"] = json!(n);
+        }
+        s.push(
+            Arc::new(Event::new(
+                "GUILD_MEMBERS_CHUNK",
+                &d,
+                Audience::Users(vec![]),
+                0,
+            )),
+            false,
+        );
+    }
+    Step::Continue
+}
+
+/// Ends a session at once (client closed with 1000/1001, or it expired).
+pub async fn end_now(app: &AppState, s: &Session) {
+    s.state().dead = true;
+    // Ending twice (client close racing the reaper) is a no-op the second time.
+    let Some(last) = app.sessions.remove(s) else {
+        return;
+    };
+    if app.presences.disconnect(s.user_id) {
+        presence::broadcast(app, s.user_id).await;
+    }
+    if last {
+        crate::service::members::drop_temporary_memberships(app, s.user_id).await;
+    }
+}
+
+/// Periodically ends sessions whose connection is gone for longer than the resume window.
+pub async fn reap(app: AppState) {
+    let window = Duration::from_secs(app.config.resume_window_secs);
+    let mut tick =
+        tokio::time::interval(Duration::from_secs(5).min(window.max(Duration::from_secs(1))));
+    loop {
+        tick.tick().await;
+        for s in app.sessions.all() {
+            let expired = {
+                let st = s.state();
+                !st.attached && (st.dead || st.detached_at.is_some_and(|t| t.elapsed() >= window))
+            };
+            if expired {
+                end_now(&app, &s).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The node's one subscriber to the bus: applies routing effects, decides per session whether it
+//! may receive each event (shard, intents, permissions) and queues it. Events are routed in bus
+//! order, so a session sees changes in the order they were committed on this node.
+
+use crate::app::AppState;
+use crate::bus::{Audience, Effect, Event};
+use crate::gateway::access::GuildAccess;
+use crate::gateway::session::Session;
+use coterie_model::{Intents, Permissions};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Snapshots kept at most; beyond this the cache is cleared (guilds reload on demand).
+const MAX_CACHED_GUILDS: usize = 4096;
+
+/// Runs until the bus closes.
+pub async fn run(app: AppState, mut rx: mpsc::Receiver<Arc<Event>>) {
+    let mut cache: HashMap<i64, Arc<GuildAccess>> = HashMap::new();
+    while let Some(ev) = rx.recv().await {
+        match &ev.effect {
+            Effect::InvalidateGuild(g)
+            | Effect::LeaveGuild { guild: g, .. }
+            | Effect::DropGuild(g) => {
+                cache.remove(g);
+            }
+            Effect::JoinGuild { guild, user } => {
+                cache.remove(guild);
+                app.sessions.join_guild(*user, *guild);
+            }
+            Effect::None => {}
+        }
+        let access = match guild_of(&ev.audience) {
+            Some(g) if needs_access(&ev.audience) => access(&app, &mut cache, g).await,
+            _ => None,
+        };
+        route(&app, &ev, access.as_deref());
+        match &ev.effect {
+            Effect::LeaveGuild { guild, user } => app.sessions.leave_guild(*user, *guild),
+            Effect::DropGuild(g) => app.sessions.drop_guild(*g),
+            _ => {}
+        }
+    }
+}
+
+fn guild_of(a: &Audience) -> Option<i64> {
+    match a {
+        Audience::Guild(g) | Audience::GuildPerm { guild: g, .. } => Some(*g),
+        Audience::Channel { guild, .. } | Audience::ChannelPerm { guild, .. } => Some(*guild),
+        Audience::Users(_) => None,
+    }
+}
+
+fn needs_access(a: &Audience) -> bool {
+    !matches!(a, Audience::Guild(_) | Audience::Users(_))
+}
+
+async fn access(
+    app: &AppState,
+    cache: &mut HashMap<i64, Arc<GuildAccess>>,
+    guild: i64,
+) -> Option<Arc<GuildAccess>> {
+    if let Some(a) = cache.get(&guild) {
+        return Some(a.clone());
+    }
+    match GuildAccess::load(&app.store, guild).await {
+        Ok(Some(a)) => {
+            if cache.len() >= MAX_CACHED_GUILDS {
+                cache.clear();
+            }
+            let a = Arc::new(a);
+            cache.insert(guild, a.clone());
+            Some(a)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            // Without a snapshot nobody can be shown to be allowed; the event is withheld.
+            tracing::error!(
+                guild.id = guild,
+                error = format!("{e:#}"),
+                "loading permission snapshot failed"
+            );
+            None
+        }
+    }
+}
+
+fn wants(s: &Session, ev: &Event) -> bool {
+    let intent_ok = ev.intent == 0
+        || s.intents.has(ev.intent)
+        || (ev.intent == Intents::GUILD_MEMBERS && ev.subject == Some(s.user_id));
+    intent_ok && s.in_shard(ev.guild_id)
+}
+
+fn deliver(s: &Arc<Session>, ev: &Arc<Event>) {
+    let stripped = ev.stripped.is_some()
+        && !s.intents.has(Intents::MESSAGE_CONTENT)
+        && !ev.content_exempt.contains(&s.user_id);
+    s.push(ev.clone(), stripped);
+}
+
+fn route(app: &AppState, ev: &Arc<Event>, access: Option<&GuildAccess>) {
+    match &ev.audience {
+        Audience::Guild(g) => app.sessions.for_guild(*g, |s| {
+            if wants(s, ev) {
+                deliver(s, ev);
+            }
+        }),
+        Audience::Channel { guild, channel } => {
+            let Some(acc) = access else { return };
+            app.sessions.for_guild(*guild, |s| {
+                if wants(s, ev)
+                    && acc
+                        .channel(s.user_id, *channel)
+                        .contains(Permissions::VIEW_CHANNEL)
+                {
+                    deliver(s, ev);
+                }
+            });
+        }
+        Audience::ChannelPerm {
+            guild,
+            channel,
+            perm,
+        } => {
+            let Some(acc) = access else { return };
+            let need = Permissions(*perm) | Permissions::VIEW_CHANNEL;
+            app.sessions.for_guild(*guild, |s| {
+                if wants(s, ev) && acc.channel(s.user_id, *channel).contains(need) {
+                    deliver(s, ev);
+                }
+            });
+        }
+        Audience::GuildPerm { guild, perm } => {
+            let Some(acc) = access else { return };
+            app.sessions.for_guild(*guild, |s| {
+                if wants(s, ev) && acc.base(s.user_id).contains(Permissions(*perm)) {
+                    deliver(s, ev);
+                }
+            });
+        }
+        Audience::Users(users) => {
+            for u in users {
+                app.sessions.for_user(*u, |s| {
+                    if wants(s, ev) {
+                        deliver(s, ev);
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Members of a guild who can currently view a channel (used before deleting it, when the
+/// dispatcher could no longer work this out).
+pub async fn viewers(
+    app: &AppState,
+    guild: i64,
+    channel: i64,
+) -> Result<Vec<i64>, crate::error::ApiError> {
+    let Some(acc) = GuildAccess::load(&app.store, guild).await? else {
+        return Ok(vec![]);
+    };
+    let ids = app.store.guild_member_ids(guild).await?;
+    Ok(ids
+        .into_iter()
+        .filter(|u| acc.channel(*u, channel).contains(Permissions::VIEW_CHANNEL))
+        .collect())
+}

@@ -1,0 +1,203 @@
+//! Building READY and the per-guild GUILD_CREATE a session receives after it.
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::service::perms::GuildCtx;
+use crate::service::presence::presence_json;
+use crate::service::views;
+use coterie_model::gateway::{
+    ReadState, ReadStateEntry, Ready, ReadyApplication, UnavailableGuild,
+};
+use coterie_model::guild::GatewayGuild;
+use coterie_model::{Permissions, Snowflake, Timestamp};
+use coterie_store::UserRow;
+use std::collections::HashMap;
+
+/// Member lists are sent whole up to this many members (Discord's `large_threshold` maximum).
+pub const MAX_LARGE_THRESHOLD: u32 = 250;
+
+/// READY for a session.
+pub async fn ready(
+    app: &AppState,
+    user: &UserRow,
+    guild_ids: &[i64],
+    session_id: &str,
+    shard: [u32; 2],
+    resume_url: String,
+) -> Result<Ready, ApiError> {
+    let dms = app.store.user_dm_channels(user.id).await?;
+    let mut private_channels = Vec::with_capacity(dms.len());
+    for c in &dms {
+        let rec = app
+            .store
+            .users(&app.store.dm_recipients(c.id).await?)
+            .await?;
+        private_channels.push(views::dm_channel(c, &rec, user.id));
+    }
+    let read_state = if user.bot {
+        ReadState {
+            entries: vec![],
+            partial: false,
+            version: 0,
+        }
+    } else {
+        read_states(app, user.id).await?
+    };
+    Ok(Ready {
+        v: 10,
+        user: views::current_user(user),
+        guilds: guild_ids
+            .iter()
+            .map(|g| UnavailableGuild {
+                id: Snowflake::from_i64(*g),
+                unavailable: true,
+            })
+            .collect(),
+        session_id: session_id.to_owned(),
+        resume_gateway_url: resume_url,
+        shard,
+        application: ReadyApplication {
+            id: Snowflake::from_i64(user.id),
+            flags: 0,
+        },
+        private_channels,
+        read_state,
+        relationships: vec![],
+        users: vec![],
+    })
+}
+
+/// Read states for every channel the user can see that has an ack or unread messages.
+async fn read_states(app: &AppState, user_id: i64) -> Result<ReadState, ApiError> {
+    let rows = app.store.read_states(user_id).await?;
+    let channel_ids: Vec<i64> = rows.iter().map(|r| r.channel_id).collect();
+    let channels: HashMap<i64, coterie_store::ChannelRow> = app
+        .store
+        .channels(&channel_ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut ctxs: HashMap<i64, GuildCtx> = HashMap::new();
+    let mut entries = Vec::new();
+    for r in rows {
+        let Some(ch) = channels.get(&r.channel_id) else {
+            continue;
+        };
+        let mut role_ids = vec![];
+        if let Some(gid) = ch.guild_id {
+            if let std::collections::hash_map::Entry::Vacant(e) = ctxs.entry(gid) {
+                match GuildCtx::load(app, gid, user_id).await {
+                    Ok(c) => {
+                        e.insert(c);
+                    }
+                    Err(_) => continue,
+                }
+            }
+            let Some(ctx) = ctxs.get(&gid) else { continue };
+            let ows = app.store.overwrites(ch.id).await?;
+            if !ctx.in_channel(ch, &ows).contains(Permissions::VIEW_CHANNEL) {
+                continue;
+            }
+            role_ids = ctx.member.roles.clone();
+        }
+        let acked = r.last_message_id.unwrap_or(0);
+        let newest = r.channel_last_message_id.unwrap_or(0);
+        let (unread, mentions) = if newest > acked {
+            (
+                app.store.unread_count(ch.id, acked).await?,
+                app.store
+                    .mention_count(user_id, ch.id, acked, &role_ids)
+                    .await?,
+            )
+        } else {
+            (0, 0)
+        };
+        if r.last_message_id.is_none() && unread == 0 {
+            continue;
+        }
+        entries.push(ReadStateEntry {
+            id: Snowflake::from_i64(ch.id),
+            last_message_id: r.last_message_id.map(Snowflake::from_i64),
+            mention_count: mentions as u64,
+            unread_count: unread as u64,
+            last_pin_timestamp: ch.last_pin_at.map(Timestamp),
+        });
+    }
+    Ok(ReadState {
+        entries,
+        partial: false,
+        version: 1,
+    })
+}
+
+/// GUILD_CREATE for one user: channels they can see, the member list when the guild is small (or
+/// just themselves), and presences when they may see them.
+pub async fn guild_create(
+    app: &AppState,
+    guild_id: i64,
+    user_id: i64,
+    bot: bool,
+    presences: bool,
+    large_threshold: u32,
+) -> Result<Option<GatewayGuild>, ApiError> {
+    let ctx = match GuildCtx::load(app, guild_id, user_id).await {
+        Ok(c) => c,
+        Err(ApiError::Unknown(_) | ApiError::MissingAccess) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let (channels, ows, member_count) = tokio::try_join!(
+        app.store.guild_channels(guild_id),
+        app.store.guild_overwrites(guild_id),
+        app.store.member_count(guild_id)
+    )?;
+    let visible: Vec<_> = channels
+        .iter()
+        .filter_map(|c| {
+            let cows: Vec<_> = ows
+                .iter()
+                .filter(|o| o.channel_id == c.id)
+                .copied()
+                .collect();
+            ctx.in_channel(c, &cows)
+                .contains(Permissions::VIEW_CHANNEL)
+                .then(|| views::guild_channel(c, &cows))
+        })
+        .collect();
+    let threshold = large_threshold.clamp(50, MAX_LARGE_THRESHOLD);
+    let large = member_count > i64::from(threshold);
+    let send_all = !large && (!bot || presences);
+    let member_rows = if send_all {
+        app.store.members(guild_id, 0, i64::from(threshold)).await?
+    } else {
+        vec![ctx.member.clone()]
+    };
+    let members = views::members(app, &member_rows).await?;
+    let presence_list = if presences || !bot {
+        member_rows
+            .iter()
+            .filter_map(|m| {
+                app.presences
+                    .get(m.member.user_id)
+                    .map(|(s, a)| presence_json(m.member.user_id, None, &s, &a))
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    Ok(Some(GatewayGuild {
+        guild: views::guild(&ctx.guild, &ctx.roles),
+        joined_at: Timestamp(ctx.member.member.joined_at),
+        large,
+        unavailable: false,
+        member_count: member_count as u64,
+        voice_states: vec![],
+        members,
+        channels: visible,
+        threads: vec![],
+        presences: presence_list,
+        stage_instances: vec![],
+        guild_scheduled_events: vec![],
+        soundboard_sounds: vec![],
+    }))
+}

@@ -1,0 +1,168 @@
+//! The node's sessions, indexed by id, user and guild. Locks are never held across `.await`.
+
+use crate::app::AppState;
+use crate::gateway::session::Session;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+#[derive(Debug, Default)]
+struct Index {
+    by_id: HashMap<String, Arc<Session>>,
+    by_user: HashMap<i64, Vec<Arc<Session>>>,
+    by_guild: HashMap<i64, Vec<Arc<Session>>>,
+}
+
+/// Every session of this node.
+#[derive(Debug, Default)]
+pub struct Registry(RwLock<Index>);
+
+fn remove_from(list: &mut Vec<Arc<Session>>, id: &str) {
+    list.retain(|s| s.id != id);
+}
+
+impl Registry {
+    fn read(&self) -> RwLockReadGuard<'_, Index> {
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Index> {
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds a session receiving events of `guilds` (already filtered by shard).
+    pub fn insert(&self, s: Arc<Session>, guilds: &[i64]) {
+        if let Ok(mut g) = s.guilds.lock() {
+            g.extend(guilds.iter().copied());
+        }
+        let mut idx = self.write();
+        for g in guilds {
+            idx.by_guild.entry(*g).or_default().push(s.clone());
+        }
+        idx.by_user.entry(s.user_id).or_default().push(s.clone());
+        idx.by_id.insert(s.id.clone(), s);
+        crate::metrics::GATEWAY_SESSIONS.inc();
+    }
+
+    /// Removes a session; returns whether the user has no other session left on this node, or
+    /// `None` if it was already removed.
+    pub fn remove(&self, s: &Session) -> Option<bool> {
+        let guilds: Vec<i64> = s
+            .guilds
+            .lock()
+            .map(|g| g.iter().copied().collect())
+            .unwrap_or_default();
+        let mut idx = self.write();
+        idx.by_id.remove(&s.id)?;
+        crate::metrics::GATEWAY_SESSIONS.dec();
+        for g in guilds {
+            if let Some(list) = idx.by_guild.get_mut(&g) {
+                remove_from(list, &s.id);
+                if list.is_empty() {
+                    idx.by_guild.remove(&g);
+                }
+            }
+        }
+        let last = match idx.by_user.get_mut(&s.user_id) {
+            Some(list) => {
+                remove_from(list, &s.id);
+                list.is_empty()
+            }
+            None => true,
+        };
+        if last {
+            idx.by_user.remove(&s.user_id);
+        }
+        Some(last)
+    }
+
+    /// A session by id.
+    #[must_use]
+    pub fn get(&self, id: &str) -> Option<Arc<Session>> {
+        self.read().by_id.get(id).cloned()
+    }
+
+    /// Runs `f` over the sessions subscribed to a guild.
+    pub fn for_guild(&self, guild: i64, mut f: impl FnMut(&Arc<Session>)) {
+        if let Some(list) = self.read().by_guild.get(&guild) {
+            list.iter().for_each(&mut f);
+        }
+    }
+
+    /// Runs `f` over a user's sessions.
+    pub fn for_user(&self, user: i64, mut f: impl FnMut(&Arc<Session>)) {
+        if let Some(list) = self.read().by_user.get(&user) {
+            list.iter().for_each(&mut f);
+        }
+    }
+
+    /// Whether the user has any session on this node.
+    #[must_use]
+    pub fn has_user(&self, user: i64) -> bool {
+        self.read().by_user.contains_key(&user)
+    }
+
+    /// Subscribes a user's sessions (in the right shard) to a guild.
+    pub fn join_guild(&self, user: i64, guild: i64) {
+        let mut idx = self.write();
+        let sessions: Vec<Arc<Session>> = idx.by_user.get(&user).cloned().unwrap_or_default();
+        for s in sessions {
+            if !s.in_shard(Some(guild)) {
+                continue;
+            }
+            let new = s
+                .guilds
+                .lock()
+                .map(|mut g| g.insert(guild))
+                .unwrap_or(false);
+            if new {
+                idx.by_guild.entry(guild).or_default().push(s);
+            }
+        }
+    }
+
+    /// Unsubscribes a user's sessions from a guild.
+    pub fn leave_guild(&self, user: i64, guild: i64) {
+        let mut idx = self.write();
+        let sessions: Vec<Arc<Session>> = idx.by_user.get(&user).cloned().unwrap_or_default();
+        for s in &sessions {
+            if let Ok(mut g) = s.guilds.lock() {
+                g.remove(&guild);
+            }
+        }
+        if let Some(list) = idx.by_guild.get_mut(&guild) {
+            list.retain(|s| s.user_id != user);
+            if list.is_empty() {
+                idx.by_guild.remove(&guild);
+            }
+        }
+    }
+
+    /// Unsubscribes everyone from a deleted guild.
+    pub fn drop_guild(&self, guild: i64) {
+        let mut idx = self.write();
+        if let Some(list) = idx.by_guild.remove(&guild) {
+            for s in list {
+                if let Ok(mut g) = s.guilds.lock() {
+                    g.remove(&guild);
+                }
+            }
+        }
+    }
+
+    /// Every session (shutdown, reaping).
+    #[must_use]
+    pub fn all(&self) -> Vec<Arc<Session>> {
+        self.read().by_id.values().cloned().collect()
+    }
+}
+
+/// Ends every session of a user (password reset, account changes that revoke tokens).
+pub fn invalidate_user_sessions(app: &AppState, user_id: i64) {
+    app.sessions.for_user(user_id, |s| {
+        s.kick(coterie_model::gateway::close::AUTHENTICATION_FAILED, true)
+    });
+}

@@ -1,0 +1,308 @@
+//! A gateway session: identity, intents, its guilds, and the replay buffer that doubles as the
+//! outgoing queue. Frames are assigned sequence numbers when queued; the connection task writes
+//! every frame past what it has sent; heartbeats acknowledge frames so they can be dropped.
+
+use crate::bus::Event;
+use coterie_model::Intents;
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+use tokio::sync::Notify;
+
+/// Frames written but not yet sent beyond which the connection is closed as too slow (the
+/// session stays resumable).
+pub const MAX_UNSENT: u64 = 1024;
+/// Frames kept for RESUME; unsent frames beyond this end the session.
+pub const MAX_BUFFER: usize = 2048;
+
+/// One queued dispatch.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// Sequence number.
+    pub seq: u64,
+    /// The event.
+    pub event: Arc<Event>,
+    /// Send the content-stripped payload.
+    pub stripped: bool,
+}
+
+impl Frame {
+    /// The JSON text of the frame.
+    #[must_use]
+    pub fn render(&self) -> String {
+        let d: &str = match (&self.event.stripped, self.stripped) {
+            (Some(s), true) => s,
+            _ => &self.event.payload,
+        };
+        let mut out = String::with_capacity(d.len() + self.event.name.len() + 40);
+        out.push_str("{\"op\":0,\"s\":");
+        out.push_str(&self.seq.to_string());
+        out.push_str(",\"t\":\"");
+        out.push_str(self.event.name);
+        out.push_str("\",\"d\":");
+        out.push_str(d);
+        out.push('}');
+        out
+    }
+}
+
+/// Mutable state, behind one short-held lock.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Last sequence number assigned.
+    pub seq: u64,
+    /// Frames not yet acknowledged (oldest first).
+    pub buffer: VecDeque<Frame>,
+    /// Highest sequence written to the current connection.
+    pub sent: u64,
+    /// Highest sequence the client acknowledged by heartbeat.
+    pub acked: u64,
+    /// Incremented each time a connection attaches; older connections see the change and stop.
+    pub generation: u64,
+    /// A connection is attached.
+    pub attached: bool,
+    /// When the last connection went away.
+    pub detached_at: Option<Instant>,
+    /// READY has been queued; before that, events wait in `early`.
+    pub ready: bool,
+    /// Events that arrived while READY was being built.
+    pub early: Vec<Frame>,
+    /// Close code the connection must close with at its next wake-up.
+    pub kick: Option<u16>,
+    /// The session can no longer be resumed.
+    pub dead: bool,
+}
+
+/// A session.
+#[derive(Debug)]
+pub struct Session {
+    /// Opaque id for RESUME.
+    pub id: String,
+    /// The account.
+    pub user_id: i64,
+    /// Bot account.
+    pub bot: bool,
+    /// IDENTIFY intents.
+    pub intents: Intents,
+    /// `[shard_id, num_shards]`.
+    pub shard: [u32; 2],
+    /// Token hash it identified with (RESUME must present the same account).
+    pub token_hash: Vec<u8>,
+    /// Guilds whose events it receives.
+    pub guilds: Mutex<HashSet<i64>>,
+    state: Mutex<State>,
+    /// Wakes the connection task.
+    pub notify: Notify,
+}
+
+impl Session {
+    /// A new session (not yet ready).
+    #[must_use]
+    pub fn new(
+        id: String,
+        user_id: i64,
+        bot: bool,
+        intents: Intents,
+        shard: [u32; 2],
+        token_hash: Vec<u8>,
+    ) -> Self {
+        Self {
+            id,
+            user_id,
+            bot,
+            intents,
+            shard,
+            token_hash,
+            guilds: Mutex::new(HashSet::new()),
+            state: Mutex::new(State::default()),
+            notify: Notify::new(),
+        }
+    }
+
+    /// Locks the state (a poisoned lock is recovered: the state stays consistent between pushes).
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether this session receives events of `guild` (shard and membership).
+    #[must_use]
+    pub fn in_shard(&self, guild: Option<i64>) -> bool {
+        let [id, n] = self.shard;
+        match guild {
+            Some(g) if n > 1 => ((g as u64 >> 22) % u64::from(n)) as u32 == id,
+            Some(_) => true,
+            None => id == 0,
+        }
+    }
+
+    /// Queues a dispatch; returns false if the session is dead.
+    pub fn push(&self, event: Arc<Event>, stripped: bool) -> bool {
+        let mut st = self.state();
+        if st.dead {
+            return false;
+        }
+        if !st.ready {
+            st.early.push(Frame {
+                seq: 0,
+                event,
+                stripped,
+            });
+            return true;
+        }
+        enqueue(&mut st, event, stripped);
+        let unsent = st.seq - st.sent;
+        if st.attached && unsent > MAX_UNSENT && st.kick.is_none() {
+            st.kick = Some(coterie_model::gateway::close::UNKNOWN_ERROR);
+            crate::metrics::SLOW_CONSUMERS.inc();
+        }
+        drop(st);
+        crate::metrics::EVENTS_DELIVERED.inc();
+        self.notify.notify_one();
+        true
+    }
+
+    /// Queues READY (and what must follow it), then anything that arrived meanwhile.
+    pub fn push_ready(&self, first: Vec<Arc<Event>>) {
+        let mut st = self.state();
+        for ev in first {
+            enqueue(&mut st, ev, false);
+        }
+        st.ready = true;
+        let early = std::mem::take(&mut st.early);
+        for f in early {
+            enqueue(&mut st, f.event, f.stripped);
+        }
+        drop(st);
+        self.notify.notify_one();
+    }
+
+    /// Records a heartbeat's sequence; acknowledged frames are dropped.
+    pub fn ack(&self, seq: u64) {
+        let mut st = self.state();
+        let seq = seq.min(st.sent);
+        if seq > st.acked {
+            st.acked = seq;
+        }
+        while st.buffer.front().is_some_and(|f| f.seq <= st.acked) {
+            st.buffer.pop_front();
+        }
+    }
+
+    /// Asks the connection to close with `code`; `dead` also ends the session.
+    pub fn kick(&self, code: u16, dead: bool) {
+        let mut st = self.state();
+        st.kick = Some(code);
+        st.dead |= dead;
+        drop(st);
+        self.notify.notify_one();
+    }
+
+    /// Takes up to `max` frames past what was sent, marking them sent.
+    pub fn take_unsent(&self, max: usize) -> (Vec<Frame>, bool) {
+        let mut st = self.state();
+        let sent = st.sent;
+        let frames: Vec<Frame> = st
+            .buffer
+            .iter()
+            .filter(|f| f.seq > sent)
+            .take(max)
+            .cloned()
+            .collect();
+        if let Some(last) = frames.last() {
+            st.sent = last.seq;
+        }
+        let more = st.seq > st.sent;
+        (frames, more)
+    }
+}
+
+fn enqueue(st: &mut State, event: Arc<Event>, stripped: bool) {
+    st.seq += 1;
+    let seq = st.seq;
+    st.buffer.push_back(Frame {
+        seq,
+        event,
+        stripped,
+    });
+    while st.buffer.len() > MAX_BUFFER {
+        let front_sent = st.buffer.front().is_some_and(|f| f.seq <= st.sent);
+        if front_sent {
+            st.buffer.pop_front();
+        } else {
+            // Too far behind to ever catch up: the session cannot be resumed without loss.
+            st.dead = true;
+            st.kick = Some(coterie_model::gateway::close::SESSION_TIMED_OUT);
+            st.buffer.clear();
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bus::{Audience, Event};
+
+    fn ev() -> Arc<Event> {
+        Arc::new(Event::new(
+            "TEST",
+            &serde_json::json!({"a": 1}),
+            Audience::Users(vec![]),
+            0,
+        ))
+    }
+
+    #[test]
+    fn frames_render_with_their_sequence_and_name() {
+        let f = Frame {
+            seq: 7,
+            event: ev(),
+            stripped: false,
+        };
+        assert_eq!(f.render(), r#"{"op":0,"s":7,"t":"TEST","d":{"a":1}}"#);
+    }
+
+    #[test]
+    fn events_before_ready_follow_ready_in_order() {
+        let s = Session::new("x".into(), 1, false, Intents(0), [0, 1], vec![]);
+        s.push(ev(), false);
+        let ready = Arc::new(Event::new(
+            "READY",
+            &serde_json::json!({}),
+            Audience::Users(vec![]),
+            0,
+        ));
+        s.push_ready(vec![ready]);
+        let (frames, more) = s.take_unsent(10);
+        assert!(!more);
+        assert_eq!(
+            frames
+                .iter()
+                .map(|f| (f.seq, f.event.name))
+                .collect::<Vec<_>>(),
+            vec![(1, "READY"), (2, "TEST")]
+        );
+    }
+
+    #[test]
+    fn acknowledged_frames_are_dropped_and_a_hopelessly_slow_session_dies() {
+        let s = Session::new("x".into(), 1, false, Intents(0), [0, 1], vec![]);
+        s.push_ready(vec![]);
+        for _ in 0..10 {
+            s.push(ev(), false);
+        }
+        s.take_unsent(5);
+        s.ack(99);
+        assert_eq!(
+            s.state().buffer.len(),
+            5,
+            "only sent frames can be acknowledged"
+        );
+        for _ in 0..MAX_BUFFER + 1 {
+            s.push(ev(), false);
+        }
+        assert!(s.state().dead);
+    }
+}

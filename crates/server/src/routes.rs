@@ -1,0 +1,19 @@
+//! HTTP handlers, thin by design: extract, authenticate, call one service function, shape the
+//! response. Grouped by resource; `router.rs` registers them.
+
+pub mod auth;
+pub mod channels;
+pub mod gateway;
+pub mod guilds;
+pub mod invites;
+pub mod messages;
+pub mod system;
+pub mod users;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// `204 No Content`.
+pub fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -1,0 +1,145 @@
+//! Opening the database, starting the HTTP server with its background tasks, and shutting it
+//! down gracefully: stop accepting, ask gateway sessions to RECONNECT, finish requests, close the
+//! database (which checkpoints SQLite's WAL).
+
+use crate::app::{AppState, Parts};
+use crate::bus::LocalBus;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::mail::{LogMailer, Mailer};
+use anyhow::Context;
+use coterie_store::{DbConfig, Store};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// How the database is reached, from the configuration.
+#[must_use]
+pub fn db_config(c: &Config) -> DbConfig {
+    match &c.database_url {
+        Some(url) => DbConfig::Postgres {
+            url: url.clone(),
+            max_connections: 32,
+            schema: None,
+        },
+        None => DbConfig::Sqlite {
+            path: Some(c.data_dir.join("coterie.db")),
+            readers: 8,
+        },
+    }
+}
+
+/// Opens the configured database and applies pending migrations.
+pub async fn open_store(c: &Config, clock: &dyn Clock) -> anyhow::Result<Store> {
+    if c.database_url.is_none() {
+        std::fs::create_dir_all(&c.data_dir)
+            .with_context(|| format!("creating data directory {}", c.data_dir.display()))?;
+    }
+    let store = Store::open(&db_config(c))
+        .await
+        .context("opening the database")?;
+    let n = store
+        .migrate(clock.now_ms())
+        .await
+        .context("applying migrations")?;
+    if n > 0 {
+        tracing::info!(migrations = n, "database migrated");
+    }
+    Ok(store)
+}
+
+/// A running server.
+pub struct Running {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The application state (tests reach the store and clock through it).
+    pub app: AppState,
+    server: JoinHandle<anyhow::Result<()>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Graceful shutdown: RECONNECT every session, stop accepting, drain, close the database.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.app.shutdown.send(true);
+        // Give gateway connections a moment to send op 7 and close.
+        for _ in 0..50 {
+            if crate::metrics::gateway_connections() == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let res = tokio::time::timeout(Duration::from_secs(10), self.server).await;
+        for t in self.tasks {
+            t.abort();
+        }
+        self.app.store.close().await;
+        match res {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+/// The parts of a production node: system clock, logging or SMTP mail, local bus.
+pub async fn production_parts(config: Config) -> anyhow::Result<Parts> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = open_store(&config, clock.as_ref()).await?;
+    let mailer: Arc<dyn Mailer> = match &config.smtp_url {
+        Some(url) => Arc::new(crate::mail::SmtpMailer::new(
+            url,
+            config.mail_from.clone(),
+            config.public_url.as_deref(),
+        )?),
+        None => Arc::new(LogMailer),
+    };
+    if let Some(mode) = config.registration {
+        crate::service::auth::set_registration_mode(&store, mode).await?;
+    }
+    Ok(Parts {
+        config,
+        store,
+        bus: Arc::new(LocalBus::new(65_536)),
+        clock,
+        mailer,
+    })
+}
+
+/// Binds the listener and starts serving plus the background tasks.
+pub async fn start(parts: Parts) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(parts.config.listen)
+        .await
+        .with_context(|| format!("binding {}", parts.config.listen))?;
+    let addr = listener.local_addr()?;
+    let app = AppState::new(parts);
+    let rx = app
+        .bus
+        .subscribe()
+        .context("the bus was already subscribed")?;
+    let tasks = vec![
+        tokio::spawn(crate::gateway::dispatcher::run(app.clone(), rx)),
+        tokio::spawn(crate::gateway::connection::reap(app.clone())),
+    ];
+    let router = crate::router::build(app.clone());
+    let mut stop = app.shutdown.subscribe();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|v| *v).await;
+        })
+        .await
+        .context("serving HTTP")
+    });
+    Ok(Running {
+        addr,
+        app,
+        server,
+        tasks,
+    })
+}

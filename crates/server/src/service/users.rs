@@ -1,0 +1,141 @@
+//! The caller's own account and other users' public profiles.
+
+use crate::app::AppState;
+use crate::bus::{Audience, Event};
+use crate::error::{ApiError, FieldErrors, Unknown, field_error};
+use crate::extract::nullable;
+use crate::service::{auth, views};
+use coterie_model::user::{CurrentUser, User};
+use coterie_model::validate::{self, FieldError};
+use coterie_store::{StoreError, UserPatch, UserRow};
+use serde::{Deserialize, Serialize};
+
+/// Body of `PATCH /users/@me`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ModifyMe {
+    username: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    global_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    email: Option<Option<String>>,
+    /// The current password (needed to change username, email or password).
+    password: Option<String>,
+    new_password: Option<String>,
+}
+
+/// The response: the account, plus a fresh token when the password changed.
+#[derive(Debug, Serialize)]
+pub struct ModifiedMe {
+    /// The account.
+    #[serde(flatten)]
+    pub user: CurrentUser,
+    /// New login token (all earlier tokens were revoked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// `GET /users/{id}`.
+pub async fn get(app: &AppState, id: i64) -> Result<User, ApiError> {
+    app.store
+        .user(id)
+        .await?
+        .map(|u| views::user(&u))
+        .ok_or(ApiError::Unknown(Unknown::User))
+}
+
+/// `PATCH /users/@me`.
+pub async fn modify_me(
+    app: &AppState,
+    user: &UserRow,
+    b: ModifyMe,
+    base_url: &str,
+) -> Result<ModifiedMe, ApiError> {
+    let sensitive = b.username.as_ref().is_some_and(|u| u != &user.username)
+        || b.email.is_some()
+        || b.new_password.is_some();
+    if sensitive && !user.bot {
+        let ok = match &b.password {
+            Some(p) => auth::verify_password(app, p.clone(), user.password_hash.clone()).await?,
+            None => false,
+        };
+        if !ok {
+            return Err(field_error(
+                "password",
+                "PASSWORD_DOES_NOT_MATCH",
+                "Password does not match.",
+            ));
+        }
+    }
+    let mut errs = FieldErrors::new();
+    let mut p = UserPatch::default();
+    if let Some(u) = &b.username {
+        p.username = errs.check("username", validate::username(u.trim()));
+    }
+    if let Some(g) = &b.global_name {
+        p.global_name = Some(
+            match g.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+                Some(g) => errs.check("global_name", validate::text(g, 1, 32)),
+                None => None,
+            },
+        );
+    }
+    if let Some(e) = &b.email {
+        p.email = Some(
+            match e.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+                Some(e) => errs.check("email", validate::email(e)),
+                None => None,
+            },
+        );
+    }
+    if let Some(np) = &b.new_password {
+        let name = p.username.as_deref().unwrap_or(&user.username);
+        if let Err(e) = validate::password(np, name) {
+            errs.add("new_password", FieldError::new(e.code, e.message));
+        }
+    }
+    errs.into_result()?;
+    let email_changed = p.email.as_ref().is_some_and(|e| {
+        e.as_deref().map(str::to_lowercase) != user.email.as_deref().map(str::to_lowercase)
+    });
+    let updated = app
+        .store
+        .update_user(user.id, p)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict {
+                constraint: "users_username_lower_key",
+            } => field_error(
+                "username",
+                "USERNAME_ALREADY_TAKEN",
+                "Username is unavailable.",
+            ),
+            StoreError::Conflict {
+                constraint: "users_email_lower_key",
+            } => field_error(
+                "email",
+                "EMAIL_ALREADY_REGISTERED",
+                "Email is already registered.",
+            ),
+            other => other.into(),
+        })?;
+    let mut token = None;
+    if let Some(np) = b.new_password {
+        let hash = auth::hash_password(app, np).await?;
+        app.store.set_password(user.id, &hash, None).await?;
+        crate::gateway::registry::invalidate_user_sessions(app, user.id);
+        token = Some(auth::issue_token(app, user.id).await?);
+    }
+    if email_changed && let Some(e) = &updated.email {
+        auth::send_verification(app, user.id, e, base_url).await?;
+    }
+    let me = views::current_user(&updated);
+    app.bus
+        .publish(Event::new(
+            "USER_UPDATE",
+            &me,
+            Audience::Users(vec![user.id]),
+            0,
+        ))
+        .await;
+    Ok(ModifiedMe { user: me, token })
+}

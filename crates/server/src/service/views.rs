@@ -1,0 +1,410 @@
+//! Turning stored rows into the wire objects of Discord's API. Message views batch-load authors,
+//! mentioned users, reactions and replied-to messages.
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::service::perms::overwrites;
+use coterie_model::channel::{Channel, kind};
+use coterie_model::guild::{Guild, Member, Role, RoleColors, RoleTags};
+use coterie_model::invite::{Invite, InviteChannel, InviteGuild, InviteMetadata};
+use coterie_model::message::{
+    CountDetails, MentionedUser, Message, MessageReference, Reaction, ReactionEmoji,
+};
+use coterie_model::user::{CurrentUser, User};
+use coterie_model::{Permissions, Snowflake, Timestamp};
+use coterie_store::{
+    ChannelRow, GuildRow, InviteRow, MemberWithRoles, MessageRow, OverwriteRow, RoleRow, UserRow,
+};
+use std::collections::HashMap;
+
+fn sf(v: i64) -> Snowflake {
+    Snowflake::from_i64(v)
+}
+
+/// Public user object.
+#[must_use]
+pub fn user(u: &UserRow) -> User {
+    User {
+        id: sf(u.id),
+        username: u.username.clone(),
+        discriminator: "0".into(),
+        global_name: u.global_name.clone(),
+        avatar: u.avatar.clone(),
+        bot: u.bot,
+        public_flags: 0,
+        banner: None,
+        accent_color: None,
+    }
+}
+
+/// The account as its owner sees it.
+#[must_use]
+pub fn current_user(u: &UserRow) -> CurrentUser {
+    CurrentUser {
+        user: user(u),
+        mfa_enabled: false,
+        verified: u.email_verified,
+        email: u.email.clone(),
+        locale: "en-US".into(),
+        flags: u.flags as u64,
+        premium_type: 0,
+        instance_admin: u.instance_admin,
+    }
+}
+
+/// A user that no longer exists (messages keep their author id).
+#[must_use]
+pub fn deleted_user(id: i64) -> User {
+    User {
+        id: sf(id),
+        username: "deleted_user".into(),
+        discriminator: "0".into(),
+        global_name: Some("Deleted User".into()),
+        avatar: None,
+        bot: false,
+        public_flags: 0,
+        banner: None,
+        accent_color: None,
+    }
+}
+
+/// A role.
+#[must_use]
+pub fn role(r: &RoleRow) -> Role {
+    let color = u32::try_from(r.color).unwrap_or(0);
+    Role {
+        id: sf(r.id),
+        name: r.name.clone(),
+        color,
+        colors: RoleColors {
+            primary_color: color,
+            secondary_color: None,
+            tertiary_color: None,
+        },
+        hoist: r.hoist,
+        icon: r.icon.clone(),
+        unicode_emoji: r.unicode_emoji.clone(),
+        position: i32::try_from(r.position).unwrap_or(0),
+        permissions: Permissions(r.permissions as u64),
+        managed: r.managed,
+        mentionable: r.mentionable,
+        flags: r.flags as u64,
+        tags: r.bot_id.map(|b| RoleTags {
+            bot_id: Some(sf(b)),
+        }),
+    }
+}
+
+/// A guild channel with its overwrites.
+#[must_use]
+pub fn guild_channel(c: &ChannelRow, ows: &[OverwriteRow]) -> Channel {
+    let t = u8::try_from(c.kind).unwrap_or(0);
+    let mut ch = Channel {
+        id: sf(c.id),
+        kind: t,
+        guild_id: c.guild_id.map(sf),
+        name: Some(c.name.clone()),
+        position: Some(i32::try_from(c.position).unwrap_or(0)),
+        parent_id: Some(c.parent_id.map(sf)),
+        permission_overwrites: Some(overwrites(ows)),
+        nsfw: Some(c.nsfw),
+        flags: c.flags as u64,
+        ..Channel::default()
+    };
+    if t != kind::GUILD_CATEGORY {
+        ch.topic = Some(c.topic.clone());
+        ch.last_message_id = Some(c.last_message_id.map(sf));
+        ch.rate_limit_per_user = Some(u32::try_from(c.rate_limit_per_user).unwrap_or(0));
+        ch.last_pin_timestamp = Some(c.last_pin_at.map(Timestamp));
+    }
+    if kind::is_voice(t) {
+        ch.bitrate = Some(u32::try_from(c.bitrate.unwrap_or(64_000)).unwrap_or(64_000));
+        ch.user_limit = Some(u32::try_from(c.user_limit.unwrap_or(0)).unwrap_or(0));
+        ch.rtc_region = Some(None);
+    }
+    if t == kind::GUILD_FORUM {
+        ch.available_tags = Some(vec![]);
+        ch.default_reaction_emoji = Some(None);
+        ch.default_sort_order = Some(None);
+        ch.default_forum_layout = Some(0);
+        ch.default_thread_rate_limit_per_user = Some(0);
+    }
+    ch
+}
+
+/// A DM or group DM as seen by `viewer` (recipients exclude the viewer).
+#[must_use]
+pub fn dm_channel(c: &ChannelRow, recipients: &[UserRow], viewer: i64) -> Channel {
+    let t = u8::try_from(c.kind).unwrap_or(kind::DM);
+    let mut ch = Channel {
+        id: sf(c.id),
+        kind: t,
+        last_message_id: Some(c.last_message_id.map(sf)),
+        last_pin_timestamp: Some(c.last_pin_at.map(Timestamp)),
+        recipients: Some(
+            recipients
+                .iter()
+                .filter(|u| u.id != viewer || recipients.len() == 1)
+                .map(user)
+                .collect(),
+        ),
+        flags: c.flags as u64,
+        ..Channel::default()
+    };
+    if t == kind::GROUP_DM {
+        ch.name = Some(c.name.clone());
+        ch.icon = Some(c.icon.clone());
+        ch.owner_id = c.owner_id.map(sf);
+    }
+    ch
+}
+
+/// A member (with `user` unless `partial`).
+#[must_use]
+pub fn member(m: &MemberWithRoles, u: Option<&UserRow>) -> Member {
+    Member {
+        user: u.map(user),
+        nick: m.member.nick.clone(),
+        avatar: None,
+        banner: None,
+        roles: m.roles.iter().map(|r| sf(*r)).collect(),
+        joined_at: Timestamp(m.member.joined_at),
+        premium_since: None,
+        deaf: m.member.deaf,
+        mute: m.member.mute,
+        flags: m.member.flags as u64,
+        pending: m.member.pending,
+        communication_disabled_until: m.member.communication_disabled_until.map(Timestamp),
+        permissions: None,
+    }
+}
+
+/// Members with their users, loaded in one query.
+pub async fn members(app: &AppState, ms: &[MemberWithRoles]) -> Result<Vec<Member>, ApiError> {
+    let ids: Vec<i64> = ms.iter().map(|m| m.member.user_id).collect();
+    let users: HashMap<i64, UserRow> = app
+        .store
+        .users(&ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    Ok(ms
+        .iter()
+        .filter_map(|m| users.get(&m.member.user_id).map(|u| member(m, Some(u))))
+        .collect())
+}
+
+/// The REST guild object.
+#[must_use]
+pub fn guild(g: &GuildRow, roles: &[RoleRow]) -> Guild {
+    Guild {
+        id: sf(g.id),
+        name: g.name.clone(),
+        icon: g.icon.clone(),
+        splash: None,
+        discovery_splash: None,
+        banner: None,
+        description: g.description.clone(),
+        owner_id: sf(g.owner_id),
+        afk_channel_id: g.afk_channel_id.map(sf),
+        afk_timeout: u32::try_from(g.afk_timeout).unwrap_or(300),
+        verification_level: u8::try_from(g.verification_level).unwrap_or(0),
+        default_message_notifications: u8::try_from(g.default_message_notifications).unwrap_or(0),
+        explicit_content_filter: u8::try_from(g.explicit_content_filter).unwrap_or(0),
+        mfa_level: 0,
+        nsfw_level: 0,
+        premium_tier: 0,
+        premium_subscription_count: 0,
+        premium_progress_bar_enabled: false,
+        preferred_locale: g.preferred_locale.clone(),
+        features: vec![],
+        emojis: vec![],
+        stickers: vec![],
+        application_id: None,
+        system_channel_id: g.system_channel_id.map(sf),
+        system_channel_flags: g.system_channel_flags as u64,
+        rules_channel_id: g.rules_channel_id.map(sf),
+        public_updates_channel_id: g.public_updates_channel_id.map(sf),
+        safety_alerts_channel_id: None,
+        vanity_url_code: None,
+        roles: roles.iter().map(role).collect(),
+        approximate_member_count: None,
+        approximate_presence_count: None,
+    }
+}
+
+/// An invite; `metadata` for those who manage invites.
+#[must_use]
+pub fn invite(
+    i: &InviteRow,
+    g: &GuildRow,
+    ch: Option<&ChannelRow>,
+    inviter: Option<&UserRow>,
+    metadata: bool,
+) -> Invite {
+    Invite {
+        kind: 0,
+        code: i.code.clone(),
+        guild_id: Some(sf(g.id)),
+        guild: Some(InviteGuild {
+            id: sf(g.id),
+            name: g.name.clone(),
+            splash: None,
+            banner: None,
+            description: g.description.clone(),
+            icon: g.icon.clone(),
+            features: vec![],
+            verification_level: u8::try_from(g.verification_level).unwrap_or(0),
+            vanity_url_code: None,
+            nsfw_level: 0,
+            premium_subscription_count: 0,
+        }),
+        channel: ch.map(|c| InviteChannel {
+            id: sf(c.id),
+            name: c.name.clone(),
+            kind: u8::try_from(c.kind).unwrap_or(0),
+        }),
+        inviter: inviter.map(user),
+        expires_at: i.expires_at.map(Timestamp),
+        approximate_member_count: None,
+        approximate_presence_count: None,
+        metadata: metadata.then(|| InviteMetadata {
+            uses: u32::try_from(i.uses).unwrap_or(0),
+            max_uses: u32::try_from(i.max_uses).unwrap_or(0),
+            max_age: u32::try_from(i.max_age).unwrap_or(0),
+            temporary: i.temporary,
+            created_at: Timestamp(i.created_at),
+        }),
+    }
+}
+
+fn parse_ids(json: &str) -> Vec<i64> {
+    serde_json::from_str::<Vec<String>>(json)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+/// The emoji object of a stored reaction key (`👍` or `name:id`).
+#[must_use]
+pub fn reaction_emoji(key: &str) -> ReactionEmoji {
+    match key.rsplit_once(':') {
+        Some((name, id)) if id.parse::<i64>().is_ok() => ReactionEmoji {
+            id: id.parse().ok().map(Snowflake::from_i64),
+            name: Some(name.to_owned()),
+        },
+        _ => ReactionEmoji {
+            id: None,
+            name: Some(key.to_owned()),
+        },
+    }
+}
+
+/// Message objects for `rows` as `viewer` sees them (reactions' `me`), with authors, mentions,
+/// reactions and replied-to messages loaded in a few batched queries.
+pub async fn messages(
+    app: &AppState,
+    rows: &[MessageRow],
+    viewer: i64,
+) -> Result<Vec<Message>, ApiError> {
+    let ref_ids: Vec<i64> = rows.iter().filter_map(|r| r.ref_message_id).collect();
+    let referenced = app.store.messages_by_ids(&ref_ids).await?;
+    let mut user_ids: Vec<i64> = Vec::new();
+    for r in rows.iter().chain(referenced.iter()) {
+        user_ids.push(r.author_id);
+        user_ids.extend(parse_ids(&r.mention_users));
+    }
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    let users: HashMap<i64, UserRow> = app
+        .store
+        .users(&user_ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut reactions: HashMap<i64, Vec<Reaction>> = HashMap::new();
+    for rc in app.store.reaction_counts(&ids, viewer).await? {
+        reactions.entry(rc.message_id).or_default().push(Reaction {
+            count: rc.n as u64,
+            count_details: CountDetails {
+                burst: 0,
+                normal: rc.n as u64,
+            },
+            me: rc.me > 0,
+            me_burst: false,
+            emoji: reaction_emoji(&rc.emoji),
+            burst_colors: vec![],
+        });
+    }
+    let referenced: HashMap<i64, Message> = referenced
+        .iter()
+        .map(|r| (r.id, message(r, &users, vec![])))
+        .collect();
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let mut m = message(r, &users, reactions.remove(&r.id).unwrap_or_default());
+            if let Some(rid) = r.ref_message_id
+                && r.kind == i64::from(coterie_model::message::kind::REPLY)
+            {
+                m.referenced_message = Some(referenced.get(&rid).cloned().map(Box::new));
+            }
+            m
+        })
+        .collect())
+}
+
+/// One message object from a row and the users it names (no reply resolution).
+#[must_use]
+pub fn message(r: &MessageRow, users: &HashMap<i64, UserRow>, reactions: Vec<Reaction>) -> Message {
+    let author = users
+        .get(&r.author_id)
+        .map_or_else(|| deleted_user(r.author_id), user);
+    let mentions = parse_ids(&r.mention_users)
+        .into_iter()
+        .filter_map(|id| {
+            users.get(&id).map(|u| MentionedUser {
+                user: user(u),
+                member: None,
+            })
+        })
+        .collect();
+    Message {
+        id: sf(r.id),
+        channel_id: sf(r.channel_id),
+        guild_id: r.guild_id.map(sf),
+        author,
+        member: None,
+        content: r.content.clone(),
+        timestamp: Timestamp(sf(r.id).created_ms() as i64),
+        edited_timestamp: r.edited_at.map(Timestamp),
+        tts: r.tts,
+        mention_everyone: r.mention_everyone,
+        mentions,
+        mention_roles: parse_ids(&r.mention_roles).into_iter().map(sf).collect(),
+        attachments: vec![],
+        embeds: serde_json::from_str(&r.embeds).unwrap_or_default(),
+        reactions,
+        nonce: r
+            .nonce
+            .as_deref()
+            .and_then(|n| serde_json::from_str(n).ok()),
+        pinned: r.pinned_at.is_some(),
+        webhook_id: None,
+        kind: u8::try_from(r.kind).unwrap_or(0),
+        flags: r.flags as u64,
+        components: serde_json::from_str(&r.components).unwrap_or_default(),
+        message_reference: r.ref_message_id.map(|id| MessageReference {
+            kind: 0,
+            message_id: Some(sf(id)),
+            channel_id: r.ref_channel_id.map(sf),
+            guild_id: r.ref_guild_id.map(sf),
+            fail_if_not_exists: None,
+        }),
+        referenced_message: None,
+    }
+}
