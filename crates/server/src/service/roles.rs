@@ -320,24 +320,25 @@ pub async fn reorder(
         wanted.push((r.id, pos));
     }
     errs.into_result()?;
-    // Order every role by (requested or current position, id) and renumber 1..n so positions stay dense.
-    let mut order: Vec<(i64, i64, i64)> = ctx
+    // Take the moved roles out of the current order (bottom to top), then put each back at the
+    // slot it asked for; positions stay dense (1..n).
+    let mut order: Vec<i64> = ctx
         .roles
         .iter()
         .filter(|r| r.id != guild_id)
-        .map(|r| {
-            let p = wanted
-                .iter()
-                .find(|(id, _)| *id == r.id)
-                .map_or(r.position * 2, |(_, p)| p * 2 - 1);
-            (p, r.position, r.id)
-        })
+        .map(|r| r.id)
         .collect();
-    order.sort_unstable();
+    order.retain(|id| !wanted.iter().any(|(w, _)| w == id));
+    let mut moves = wanted.clone();
+    moves.sort_by_key(|(id, p)| (*p, *id));
+    for (id, p) in moves {
+        let slot = usize::try_from(p - 1).unwrap_or(0).min(order.len());
+        order.insert(slot, id);
+    }
     let positions: Vec<(i64, i64)> = order
         .iter()
         .enumerate()
-        .map(|(i, (_, _, id))| (*id, i as i64 + 1))
+        .map(|(i, id)| (*id, i as i64 + 1))
         .collect();
     app.store.set_role_positions(guild_id, &positions).await?;
     let roles = app.store.roles(guild_id).await?;

@@ -1,0 +1,16 @@
+//! Black-box tests of the HTTP API and gateway: each test starts a real server on a loopback port
+//! with a fresh database (SQLite by default; PostgreSQL when `COTERIE_TEST_DB=postgres` and
+//! `TEST_DATABASE_URL` are set) and a clock the test moves by hand.
+
+mod harness;
+
+mod auth;
+mod channels;
+mod errors;
+mod gateway;
+mod guilds;
+mod invites;
+mod members;
+mod messages;
+mod resume;
+mod roles;
