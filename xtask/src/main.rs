@@ -1,1 +1,114 @@
-fn main() {}
+//! Project automation.
+//!
+//! - `cargo xtask run [-- serve flags]`: builds and starts Coterie on the embedded SQLite default.
+//! - `cargo xtask test [--sqlite-only]`: formatting, lints, and every test — the store
+//!   conformance suite and the API suite on SQLite and on PostgreSQL.
+
+use anyhow::{Context, bail};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::time::Duration;
+
+const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let cmd = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    match cmd.as_str() {
+        "run" => run(&rest),
+        "test" => test(&rest),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask run [-- <coterie serve flags>] | cargo xtask test [--sqlite-only]"
+            );
+            bail!("unknown command {cmd:?}")
+        }
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn status(mut c: Command, what: &str) -> anyhow::Result<()> {
+    eprintln!("==> {what}");
+    let s = c.status().with_context(|| format!("starting: {what}"))?;
+    if !s.success() {
+        bail!("{what} failed ({s})");
+    }
+    Ok(())
+}
+
+fn run(rest: &[String]) -> anyhow::Result<()> {
+    let mut c = cargo();
+    c.args(["run", "--release", "--bin", "coterie", "--", "serve"]);
+    c.args(rest.iter().filter(|a| *a != "--"));
+    status(c, "coterie serve")
+}
+
+fn reachable(url: &str) -> bool {
+    let host = url
+        .split('@')
+        .nth(1)
+        .unwrap_or(url)
+        .split('/')
+        .next()
+        .unwrap_or("");
+    let addr: Option<SocketAddr> = host
+        .parse()
+        .ok()
+        .or_else(|| format!("{host}:5432").parse().ok());
+    addr.is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
+}
+
+/// Drops schemas left behind by earlier test runs (each test uses its own).
+fn drop_test_schemas(url: &str) {
+    let sql = "do $$ declare s text; begin for s in select nspname from pg_namespace \
+               where nspname like 'conf\\_%' or nspname like 'api\\_%' loop execute 'drop schema ' || quote_ident(s) || ' cascade'; end loop; end $$;";
+    let out = Command::new("psql").args([url, "-q", "-c", sql]).output();
+    if !matches!(out, Ok(o) if o.status.success()) {
+        eprintln!("note: could not drop old test schemas with psql (not fatal)");
+    }
+}
+
+fn test(rest: &[String]) -> anyhow::Result<()> {
+    let sqlite_only = rest.iter().any(|a| a == "--sqlite-only");
+    let pg = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned());
+    let use_pg = !sqlite_only;
+    if use_pg && !reachable(&pg) {
+        bail!("PostgreSQL is not reachable at {pg}: start it (see .ci/run) or pass --sqlite-only");
+    }
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    status(fmt, "cargo fmt --check")?;
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    status(clippy, "cargo clippy")?;
+    if use_pg {
+        drop_test_schemas(&pg);
+    }
+    let mut all = cargo();
+    all.args(["test", "--workspace"]);
+    if use_pg {
+        all.env("TEST_DATABASE_URL", &pg);
+    }
+    status(all, "tests (SQLite; store conformance on both engines)")?;
+    if use_pg {
+        let mut api = cargo();
+        api.args(["test", "-p", "coterie-server", "--test", "api"])
+            .env("TEST_DATABASE_URL", &pg)
+            .env("COTERIE_TEST_DB", "postgres");
+        status(api, "API tests on PostgreSQL")?;
+        drop_test_schemas(&pg);
+    }
+    eprintln!("==> all tests passed");
+    Ok(())
+}

@@ -79,7 +79,7 @@ async fn a_message_reaches_every_member_in_real_time_with_guild_and_member_field
     app.join(&g, &a, &b).await;
     let mut gw = app.gateway(&b).await;
     let sent = app.create_message(&g.general, &a, "hello bob").await;
-    let d = gw.next_event("MESSAGE_CREATE").await;
+    let d = gw.next_message_id(&sent["id"]).await;
     assert_eq!(d["id"], sent["id"]);
     assert_eq!(d["content"], "hello bob");
     assert_eq!(d["guild_id"], g.id);

@@ -1,4 +1,8 @@
 //! `TestApp`: a server per test, helpers named after API calls, and a gateway client.
+#![expect(
+    clippy::expect_used,
+    reason = "test harness: a failed setup step should fail the test loudly"
+)]
 
 use coterie_server::app::Parts;
 use coterie_server::bus::LocalBus;
