@@ -174,11 +174,11 @@ pub async fn serve(app: AppState, ws: WebSocket, params: Params) {
                         deadline = Instant::now() + grace;
                         if !c.send_text(r#"{"op":11}"#.to_owned()).await { return; }
                     }
-                    op::IDENTIFY => match identify(&app, frame.d.map(|d| d.get()).unwrap_or("null"), &params).await {
+                    op::IDENTIFY => match Box::pin(identify(&app, frame.d.map(|d| d.get()).unwrap_or("null"), &params)).await {
                         Ok(s) => break s,
                         Err((code, reason)) => return c.close(code, reason).await,
                     },
-                    op::RESUME => match resume(&app, frame.d.map(|d| d.get()).unwrap_or("null")).await {
+                    op::RESUME => match Box::pin(resume(&app, frame.d.map(|d| d.get()).unwrap_or("null"))).await {
                         Ok(s) => break s,
                         Err(None) => {
                             if !c.send_text(r#"{"op":9,"d":false}"#.to_owned()).await { return; }
@@ -235,7 +235,7 @@ pub async fn serve(app: AppState, ws: WebSocket, params: Params) {
                     Some(Ok(Message::Close(frame))) => {
                         let code = frame.map_or(1005, |f| f.code);
                         if code == 1000 || code == 1001 {
-                            return end_now(&app, &session).await;
+                            return Box::pin(end_now(&app, &session)).await;
                         }
                         return detach(&session, generation);
                     }
@@ -262,7 +262,7 @@ pub async fn serve(app: AppState, ws: WebSocket, params: Params) {
                     op::PRESENCE_UPDATE => update_presence(&app, &session, d),
                     // Voice arrives with the voice issue; until then joining is a no-op, not an error.
                     op::VOICE_STATE_UPDATE => Step::Continue,
-                    op::REQUEST_GUILD_MEMBERS => request_members(&app, &session, d).await,
+                    op::REQUEST_GUILD_MEMBERS => Box::pin(request_members(&app, &session, d)).await,
                     _ => Step::Close(close::UNKNOWN_OPCODE, "Unknown opcode"),
                 };
                 if let Step::Close(code, reason) = step {
@@ -462,15 +462,12 @@ async fn resume(
         drop(st);
         attach(&s, seq)
     };
-    s.push(
-        Arc::new(Event::new(
-            "RESUMED",
-            &json!({"_trace": []}),
-            Audience::Users(vec![]),
-            0,
-        )),
-        false,
-    );
+    s.push_once(Arc::new(Event::new(
+        "RESUMED",
+        &json!({"_trace": []}),
+        Audience::Users(vec![]),
+        0,
+    )));
     Ok((s, generation))
 }
 

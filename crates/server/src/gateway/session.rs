@@ -24,6 +24,9 @@ pub struct Frame {
     pub event: Arc<Event>,
     /// Send the content-stripped payload.
     pub stripped: bool,
+    /// Kept for RESUME once sent. Session set-up frames (READY, its GUILD_CREATEs, RESUMED) are
+    /// not: a client that missed them must identify again anyway.
+    pub replay: bool,
 }
 
 impl Frame {
@@ -148,10 +151,11 @@ impl Session {
                 seq: 0,
                 event,
                 stripped,
+                replay: true,
             });
             return true;
         }
-        enqueue(&mut st, event, stripped);
+        enqueue(&mut st, event, stripped, true);
         let unsent = st.seq - st.sent;
         if st.attached && unsent > MAX_UNSENT && st.kick.is_none() {
             st.kick = Some(coterie_model::gateway::close::UNKNOWN_ERROR);
@@ -167,13 +171,24 @@ impl Session {
     pub fn push_ready(&self, first: Vec<Arc<Event>>) {
         let mut st = self.state();
         for ev in first {
-            enqueue(&mut st, ev, false);
+            enqueue(&mut st, ev, false, false);
         }
         st.ready = true;
         let early = std::mem::take(&mut st.early);
         for f in early {
-            enqueue(&mut st, f.event, f.stripped);
+            enqueue(&mut st, f.event, f.stripped, true);
         }
+        drop(st);
+        self.notify.notify_one();
+    }
+
+    /// Queues a frame that is not kept for RESUME once sent (RESUMED).
+    pub fn push_once(&self, event: Arc<Event>) {
+        let mut st = self.state();
+        if st.dead {
+            return;
+        }
+        enqueue(&mut st, event, false, false);
         drop(st);
         self.notify.notify_one();
     }
@@ -213,18 +228,26 @@ impl Session {
         if let Some(last) = frames.last() {
             st.sent = last.seq;
         }
+        while st
+            .buffer
+            .front()
+            .is_some_and(|f| !f.replay && f.seq <= st.sent)
+        {
+            st.buffer.pop_front();
+        }
         let more = st.seq > st.sent;
         (frames, more)
     }
 }
 
-fn enqueue(st: &mut State, event: Arc<Event>, stripped: bool) {
+fn enqueue(st: &mut State, event: Arc<Event>, stripped: bool, replay: bool) {
     st.seq += 1;
     let seq = st.seq;
     st.buffer.push_back(Frame {
         seq,
         event,
         stripped,
+        replay,
     });
     while st.buffer.len() > MAX_BUFFER {
         let front_sent = st.buffer.front().is_some_and(|f| f.seq <= st.sent);
