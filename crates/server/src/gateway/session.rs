@@ -283,6 +283,7 @@ mod tests {
             seq: 7,
             event: ev(),
             stripped: false,
+            replay: true,
         };
         assert_eq!(f.render(), r#"{"op":0,"s":7,"t":"TEST","d":{"a":1}}"#);
     }
@@ -327,5 +328,15 @@ mod tests {
             s.push(ev(), false);
         }
         assert!(s.state().dead);
+    }
+
+    #[test]
+    fn set_up_frames_are_not_kept_for_resume_once_sent() {
+        let s = Session::new("x".into(), 1, false, Intents(0), [0, 1], vec![]);
+        s.push_ready(vec![ev(), ev()]);
+        s.push(ev(), false);
+        s.take_unsent(10);
+        let st = s.state();
+        assert_eq!(st.buffer.iter().map(|f| f.seq).collect::<Vec<_>>(), vec![3]);
     }
 }
