@@ -256,9 +256,16 @@ impl Store {
     }
 
     /// Creates a role.
+    /// Roles at or above `r.position` (except @everyone) move up one to make room.
     pub async fn create_role(&self, r: &RoleRow) -> Result<()> {
-        self.db.exec(INSERT_ROLE, role_args(r)).await?;
-        Ok(())
+        let mut tx = self.db.begin().await?;
+        tx.exec(
+            "update roles set position = position + 1 where guild_id = $1 and id <> $1 and position >= $2",
+            args![r.guild_id, r.position],
+        )
+        .await?;
+        tx.exec(INSERT_ROLE, role_args(r)).await?;
+        tx.commit().await
     }
 
     /// Overwrites a role's editable fields.

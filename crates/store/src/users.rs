@@ -19,6 +19,8 @@ pub struct NewUser {
     pub password_hash: String,
     /// Bot account.
     pub bot: bool,
+    /// Display name.
+    pub global_name: Option<String>,
     /// Created.
     pub created_at: i64,
 }
@@ -44,8 +46,8 @@ const SELECT_BY_TOKEN: &str = "select u.id, u.username, u.email, u.email_verifie
     u.avatar, u.bot, u.instance_admin, u.flags, u.created_at from auth_tokens t join users u on u.id = t.user_id \
     where t.token_hash = $1";
 const INSERT_USER: &str = "insert into users (id, username, username_lower, email, email_lower, password_hash, bot, \
-    instance_admin, created_at) values ($1, $2, $3, $4, $5, $6, $7, \
-    not exists (select 1 from users where bot = $8), $9)";
+    instance_admin, created_at, global_name) values ($1, $2, $3, $4, $5, $6, $7, \
+    not exists (select 1 from users where bot = $8), $9, $10)";
 
 impl Store {
     /// Creates an account. The first non-bot account of an instance becomes its administrator,
@@ -64,7 +66,8 @@ impl Store {
                 &u.password_hash,
                 u.bot,
                 false,
-                u.created_at
+                u.created_at,
+                u.global_name.clone()
             ],
         )
         .await?;

@@ -58,6 +58,7 @@ fn user(id: i64, name: &str) -> NewUser {
         email: Some(format!("{name}@example.com")),
         password_hash: "x".into(),
         bot: false,
+        global_name: None,
         created_at: 1,
     }
 }

@@ -228,6 +228,7 @@ pub async fn register(
             email: email.clone(),
             password_hash: hash,
             bot: false,
+            global_name,
             created_at: app.now(),
         })
         .await
@@ -248,20 +249,6 @@ pub async fn register(
             ),
             other => other.into(),
         })?;
-    let user = match global_name {
-        Some(g) => {
-            app.store
-                .update_user(
-                    user.id,
-                    coterie_store::UserPatch {
-                        global_name: Some(Some(g)),
-                        ..Default::default()
-                    },
-                )
-                .await?
-        }
-        None => user,
-    };
     if user.instance_admin {
         tracing::info!(
             user.id = user.id,

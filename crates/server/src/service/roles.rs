@@ -162,14 +162,7 @@ pub async fn create(
     }
     apply(&ctx, &b, &mut r, &mut errs)?;
     errs.into_result()?;
-    // Shift every other role up to make room at position 1.
-    let shifted: Vec<(i64, i64)> = ctx
-        .roles
-        .iter()
-        .filter(|x| x.id != guild_id)
-        .map(|x| (x.id, x.position + 1))
-        .collect();
-    app.store.set_role_positions(guild_id, &shifted).await?;
+    // The store moves every other role up one to make room at position 1.
     app.store.create_role(&r).await?;
     let view = views::role(&r);
     publish(
@@ -179,14 +172,8 @@ pub async fn create(
         &json!({"guild_id": guild_id.to_string(), "role": view}),
     )
     .await;
-    for (id, _) in shifted {
-        if let Some(x) = app
-            .store
-            .roles(guild_id)
-            .await?
-            .into_iter()
-            .find(|x| x.id == id)
-        {
+    for x in app.store.roles(guild_id).await? {
+        if x.id != guild_id && x.id != r.id {
             publish(
                 app,
                 guild_id,
