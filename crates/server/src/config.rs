@@ -10,7 +10,7 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Default, Args, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServeArgs {
-    /// TOML file with any of these settings (keys in snake_case). [env: COTERIE_CONFIG]
+    /// TOML file with any of these settings (keys in snake_case).
     #[arg(long, env = "COTERIE_CONFIG")]
     #[serde(skip)]
     pub config: Option<PathBuf>,
