@@ -166,3 +166,12 @@ pub fn invalidate_user_sessions(app: &AppState, user_id: i64) {
         s.kick(coterie_model::gateway::close::AUTHENTICATION_FAILED, true)
     });
 }
+
+/// Ends the sessions that identified with one token (logout revokes it).
+pub fn invalidate_token_sessions(app: &AppState, user_id: i64, token_hash: &[u8]) {
+    app.sessions.for_user(user_id, |s| {
+        if s.token_hash == token_hash {
+            s.kick(coterie_model::gateway::close::AUTHENTICATION_FAILED, true);
+        }
+    });
+}

@@ -48,6 +48,7 @@ pub async fn login(
 /// `POST /auth/logout`: revokes the presented token.
 pub async fn logout(State(app): State<AppState>, a: Auth) -> Result<Response, ApiError> {
     app.store.delete_token(&a.token_hash).await?;
+    crate::gateway::registry::invalidate_token_sessions(&app, a.id(), &a.token_hash);
     Ok(no_content())
 }
 

@@ -421,3 +421,26 @@ async fn role_channel_and_member_changes_are_dispatched() -> R {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn logging_out_closes_the_gateway_sessions_of_that_token_with_4004() -> R {
+    let app = TestApp::new().await;
+    let u = app.user("alice").await;
+    let mut gw = app.gateway(&u).await;
+    let (s, _) = app.post("/auth/logout", &u, json!({})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(gw.closed().await, 4004);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_gateway_also_answers_on_a_double_slash_path() -> R {
+    let app = TestApp::new().await;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("{}//?v=10&encoding=json", app.ws_url)).await?;
+    let hello = futures_util::StreamExt::next(&mut ws)
+        .await
+        .expect("frame")?;
+    assert!(hello.to_text()?.contains("heartbeat_interval"));
+    Ok(())
+}

@@ -14,3 +14,4 @@ mod members;
 mod messages;
 mod resume;
 mod roles;
+mod routes;
