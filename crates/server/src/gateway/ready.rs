@@ -146,24 +146,8 @@ pub async fn guild_create(
         Err(ApiError::Unknown(_) | ApiError::MissingAccess) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let (channels, ows, member_count) = tokio::try_join!(
-        app.store.guild_channels(guild_id),
-        app.store.guild_overwrites(guild_id),
-        app.store.member_count(guild_id)
-    )?;
-    let visible: Vec<_> = channels
-        .iter()
-        .filter_map(|c| {
-            let cows: Vec<_> = ows
-                .iter()
-                .filter(|o| o.channel_id == c.id)
-                .copied()
-                .collect();
-            ctx.in_channel(c, &cows)
-                .contains(Permissions::VIEW_CHANNEL)
-                .then(|| views::guild_channel(c, &cows))
-        })
-        .collect();
+    let member_count = app.store.member_count(guild_id).await?;
+    let visible = crate::service::channels::visible(app, &ctx).await?;
     let threshold = large_threshold.clamp(50, MAX_LARGE_THRESHOLD);
     let large = member_count > i64::from(threshold);
     let send_all = !large && (!bot || presences);

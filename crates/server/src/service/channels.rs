@@ -203,9 +203,14 @@ fn channel_event(name: &'static str, view: &Channel, guild: i64, channel: i64) -
 /// `GET /guilds/{id}/channels`: the channels the caller can see.
 pub async fn list(app: &AppState, user: &UserRow, guild_id: i64) -> Result<Vec<Channel>, ApiError> {
     let ctx = GuildCtx::load(app, guild_id, user.id).await?;
+    visible(app, &ctx).await
+}
+
+/// The channels of the context's guild that its member can see, with their overwrites.
+pub async fn visible(app: &AppState, ctx: &GuildCtx) -> Result<Vec<Channel>, ApiError> {
     let (channels, ows) = tokio::try_join!(
-        app.store.guild_channels(guild_id),
-        app.store.guild_overwrites(guild_id)
+        app.store.guild_channels(ctx.guild.id),
+        app.store.guild_overwrites(ctx.guild.id)
     )?;
     Ok(channels
         .iter()

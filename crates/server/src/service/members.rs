@@ -412,23 +412,24 @@ pub async fn ban(
         moderator.id = user.id,
         "member banned"
     );
-    let d = json!({"guild_id": guild_id.to_string(), "user": views::user(&u)});
-    app.bus
-        .publish(Event::new(
-            "GUILD_BAN_ADD",
-            &d,
-            Audience::GuildPerm {
-                guild: guild_id,
-                perm: Permissions::BAN_MEMBERS.0,
-            },
-            Intents::GUILD_MODERATION,
-        ))
-        .await;
+    publish_ban(app, "GUILD_BAN_ADD", guild_id, &u).await;
     if member.is_some() {
         announce_removal(app, guild_id, &u).await;
     }
     crate::service::messages::announce_deleted(app, guild_id, &deleted).await;
     Ok(())
+}
+
+/// GUILD_BAN_ADD/REMOVE, to those who may ban.
+async fn publish_ban(app: &AppState, name: &'static str, guild_id: i64, u: &UserRow) {
+    let d = json!({"guild_id": guild_id.to_string(), "user": views::user(u)});
+    let audience = Audience::GuildPerm {
+        guild: guild_id,
+        perm: Permissions::BAN_MEMBERS.0,
+    };
+    app.bus
+        .publish(Event::new(name, &d, audience, Intents::GUILD_MODERATION))
+        .await;
 }
 
 /// `DELETE /guilds/{id}/bans/{user}`.
@@ -444,18 +445,7 @@ pub async fn unban(
         return Err(ApiError::Unknown(Unknown::Ban));
     }
     if let Some(u) = app.store.user(target).await? {
-        let d = json!({"guild_id": guild_id.to_string(), "user": views::user(&u)});
-        app.bus
-            .publish(Event::new(
-                "GUILD_BAN_REMOVE",
-                &d,
-                Audience::GuildPerm {
-                    guild: guild_id,
-                    perm: Permissions::BAN_MEMBERS.0,
-                },
-                Intents::GUILD_MODERATION,
-            ))
-            .await;
+        publish_ban(app, "GUILD_BAN_REMOVE", guild_id, &u).await;
     }
     Ok(())
 }
