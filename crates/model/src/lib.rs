@@ -2,6 +2,7 @@
 //! Discord-compatible JSON shapes of the REST API and the gateway. Nothing here performs I/O.
 
 pub mod channel;
+pub mod commands;
 pub mod gateway;
 pub mod guild;
 pub mod intents;

@@ -128,9 +128,18 @@ pub struct Message {
     pub nonce: Option<serde_json::Value>,
     /// Pinned.
     pub pinned: bool,
-    /// Sent by a webhook.
+    /// Sent by a webhook (or, for interaction responses, the application).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_id: Option<Snowflake>,
+    /// The application of an interaction response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_id: Option<Snowflake>,
+    /// The interaction this message answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interaction_metadata: Option<serde_json::Value>,
+    /// The older form of `interaction_metadata` (`{id, type, name, user}`), still read by libraries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interaction: Option<serde_json::Value>,
     /// Message type.
     #[serde(rename = "type")]
     pub kind: u8,

@@ -29,6 +29,16 @@ pub enum Unknown {
     Ban,
     /// 10012 (expired or unknown email token).
     Token,
+    /// 10002.
+    Application,
+    /// 10015.
+    Webhook,
+    /// 10062 (also expired tokens).
+    Interaction,
+    /// 10063.
+    Command,
+    /// 10070.
+    ScheduledEvent,
 }
 
 impl Unknown {
@@ -44,6 +54,11 @@ impl Unknown {
             Self::User => (10013, "Unknown User"),
             Self::Emoji => (10014, "Unknown Emoji"),
             Self::Ban => (10026, "Unknown Ban"),
+            Self::Application => (10002, "Unknown Application"),
+            Self::Webhook => (10015, "Unknown Webhook"),
+            Self::Interaction => (10062, "Unknown interaction"),
+            Self::Command => (10063, "Unknown application command"),
+            Self::ScheduledEvent => (10070, "Unknown Guild Scheduled Event"),
         }
     }
 }

@@ -1,14 +1,17 @@
 //! The rules of Coterie, shared by the REST routes and the gateway: each function checks
 //! permissions and input, writes through the store in one transaction, and publishes events.
 
+pub mod apps;
 pub mod auth;
 pub mod channels;
+pub mod commands;
 pub mod dms;
 pub mod guilds;
 pub mod invites;
 pub mod members;
 pub mod messages;
 pub mod perms;
+pub mod pins;
 pub mod presence;
 pub mod reactions;
 pub mod roles;

@@ -3,10 +3,13 @@
 //! migrations and shared SQL. Each mutation that touches several rows runs in one transaction.
 //! Its in-memory twin for tests is SQLite `:memory:`.
 
+mod apps;
 mod db;
 mod dms;
 mod error;
+mod events;
 mod guilds;
+mod interactions;
 mod invites;
 mod members;
 mod messages;
@@ -15,9 +18,12 @@ mod reactions;
 mod read_states;
 mod rows;
 mod users;
+mod webhooks;
 
+pub use apps::NewCommand;
 pub use db::{DbConfig, Engine};
 pub use error::StoreError;
+pub use events::EventWithCount;
 pub use guilds::{ChannelPatch, GuildPatch, NewGuild};
 pub use invites::InviteUse;
 pub use members::MemberPatch;

@@ -5,10 +5,11 @@ use crate::{MessageRow, Result, Store, StoreError};
 
 const MESSAGE_COLS: &str = "id, channel_id, guild_id, author_id, type, content, flags, tts, mention_everyone, \
     mention_users, mention_roles, embeds, components, nonce, pinned_at, edited_at, ref_message_id, ref_channel_id, \
-    ref_guild_id";
+    ref_guild_id, webhook_id, application_id, author_override, interaction";
 const INSERT_MESSAGE: &str = "insert into messages (id, channel_id, guild_id, author_id, type, content, flags, tts, \
     mention_everyone, mention_users, mention_roles, embeds, components, nonce, pinned_at, edited_at, ref_message_id, \
-    ref_channel_id, ref_guild_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
+    ref_channel_id, ref_guild_id, webhook_id, application_id, author_override, interaction) values ($1, $2, $3, $4, $5, \
+    $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)";
 
 /// The smallest message id minted at `unix_ms`.
 #[must_use]
@@ -86,7 +87,11 @@ impl Store {
                 r.edited_at,
                 r.ref_message_id,
                 r.ref_channel_id,
-                r.ref_guild_id
+                r.ref_guild_id,
+                r.webhook_id,
+                r.application_id,
+                r.author_override.clone(),
+                r.interaction.clone()
             ],
         )
         .await?;

@@ -247,8 +247,8 @@ pub struct InviteRow {
     pub expires_at: Option<i64>,
 }
 
-/// A message joined with its author.
-#[derive(Debug, Clone, FromRow)]
+/// A message.
+#[derive(Debug, Clone, Default, FromRow)]
 pub struct MessageRow {
     /// Id.
     pub id: i64,
@@ -289,6 +289,14 @@ pub struct MessageRow {
     pub ref_channel_id: Option<i64>,
     /// Its guild.
     pub ref_guild_id: Option<i64>,
+    /// Sent through this webhook (or application, for interaction responses).
+    pub webhook_id: Option<i64>,
+    /// The application of an interaction response.
+    pub application_id: Option<i64>,
+    /// JSON `{username, avatar}` overriding a webhook author's name and avatar.
+    pub author_override: Option<String>,
+    /// JSON `interaction_metadata` of an interaction response.
+    pub interaction: Option<String>,
 }
 
 /// One emoji's reactions on one message, from the viewer's side.
@@ -315,4 +323,146 @@ pub struct ReadStateRow {
     pub last_message_id: Option<i64>,
     /// Channel's newest message.
     pub channel_last_message_id: Option<i64>,
+}
+
+/// An application (its bot user has the same id).
+#[derive(Debug, Clone, FromRow)]
+pub struct ApplicationRow {
+    /// Id (== bot user id).
+    pub id: i64,
+    /// Owner.
+    pub owner_id: i64,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Icon hash.
+    pub icon: Option<String>,
+    /// Anyone with MANAGE_GUILD may add the bot.
+    pub bot_public: bool,
+    /// Always false.
+    pub bot_require_code_grant: bool,
+    /// Application flags (privileged intents).
+    pub flags: i64,
+    /// Hex public key.
+    pub verify_key: String,
+    /// A bot user exists.
+    pub has_bot: bool,
+    /// Created.
+    pub created_at: i64,
+}
+
+/// An application command (the full definition is JSON in `body`).
+#[derive(Debug, Clone, FromRow)]
+pub struct CommandRow {
+    /// Id.
+    pub id: i64,
+    /// Application.
+    pub application_id: i64,
+    /// Guild id, or 0 for a global command.
+    pub scope: i64,
+    /// 1 chat input, 2 user, 3 message.
+    #[sqlx(rename = "type")]
+    pub kind: i64,
+    /// Name.
+    pub name: String,
+    /// Definition JSON.
+    pub body: String,
+    /// Version snowflake.
+    pub version: i64,
+}
+
+/// An interaction awaiting or having its response.
+#[derive(Debug, Clone, FromRow)]
+pub struct InteractionRow {
+    /// Id.
+    pub id: i64,
+    /// Application.
+    pub application_id: i64,
+    /// SHA-256 of the token.
+    pub token_hash: Vec<u8>,
+    /// Interaction type.
+    #[sqlx(rename = "type")]
+    pub kind: i64,
+    /// Guild.
+    pub guild_id: Option<i64>,
+    /// Channel.
+    pub channel_id: i64,
+    /// Invoking user.
+    pub user_id: i64,
+    /// Component interactions: the message clicked.
+    pub message_id: Option<i64>,
+    /// Command name.
+    pub name: String,
+    /// Created.
+    pub created_at: i64,
+    /// Initial response type, once answered.
+    pub response_type: Option<i64>,
+    /// The response message.
+    pub response_message_id: Option<i64>,
+    /// An ephemeral response (never stored as a message), as JSON.
+    pub ephemeral_message: Option<String>,
+}
+
+/// A webhook.
+#[derive(Debug, Clone, FromRow)]
+pub struct WebhookRow {
+    /// Id (also its author user id).
+    pub id: i64,
+    /// 1 incoming, 3 application.
+    #[sqlx(rename = "type")]
+    pub kind: i64,
+    /// Guild.
+    pub guild_id: i64,
+    /// Channel.
+    pub channel_id: i64,
+    /// Creator.
+    pub creator_id: Option<i64>,
+    /// Application.
+    pub application_id: Option<i64>,
+    /// Default name.
+    pub name: String,
+    /// Avatar hash.
+    pub avatar: Option<String>,
+    /// Execution token.
+    pub token: Option<String>,
+    /// Created.
+    pub created_at: i64,
+}
+
+/// A guild scheduled event.
+#[derive(Debug, Clone, FromRow)]
+pub struct EventRow {
+    /// Id.
+    pub id: i64,
+    /// Guild.
+    pub guild_id: i64,
+    /// Stage or voice channel.
+    pub channel_id: Option<i64>,
+    /// Creator.
+    pub creator_id: Option<i64>,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Start (unix ms).
+    pub start_at: i64,
+    /// End (unix ms).
+    pub end_at: Option<i64>,
+    /// 2 guild only.
+    pub privacy_level: i64,
+    /// 1 scheduled, 2 active, 3 completed, 4 canceled.
+    pub status: i64,
+    /// 1 stage, 2 voice, 3 external.
+    pub entity_type: i64,
+    /// External location.
+    pub location: Option<String>,
+    /// Cover image hash.
+    pub image: Option<String>,
+    /// Recurrence rule JSON.
+    pub recurrence_rule: Option<String>,
+    /// Reminder sent.
+    pub reminded: bool,
+    /// Created.
+    pub created_at: i64,
 }

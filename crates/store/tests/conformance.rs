@@ -99,6 +99,7 @@ fn msg(id: i64, channel: i64, author: i64) -> NewMessage {
             ref_message_id: None,
             ref_channel_id: None,
             ref_guild_id: None,
+            ..Default::default()
         },
         mention_user_ids: vec![],
         mention_role_ids: vec![],

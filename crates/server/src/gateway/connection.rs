@@ -333,6 +333,19 @@ async fn identify(
         None if user.bot => return Err((close::INVALID_INTENTS, "Intents are required")),
         None => Intents(Intents::DEFINED),
     };
+    if user.bot {
+        let flags = app
+            .store
+            .application(user.id)
+            .await
+            .ok()
+            .flatten()
+            .map_or(0, |a| a.flags);
+        let allowed = crate::service::apps::allowed_privileged(flags);
+        if intents.0 & Intents::PRIVILEGED & !allowed != 0 {
+            return Err((close::DISALLOWED_INTENTS, "Disallowed intent(s)"));
+        }
+    }
     let shard = id.shard.unwrap_or([0, 1]);
     if shard[1] == 0 || shard[0] >= shard[1] {
         return Err((close::INVALID_SHARD, "Invalid shard"));

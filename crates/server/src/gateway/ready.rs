@@ -43,6 +43,14 @@ pub async fn ready(
     } else {
         read_states(app, user.id).await?
     };
+    let app_flags = if user.bot {
+        app.store
+            .application(user.id)
+            .await?
+            .map_or(0, |a| a.flags as u64)
+    } else {
+        0
+    };
     Ok(Ready {
         v: 10,
         user: views::current_user(user),
@@ -58,7 +66,7 @@ pub async fn ready(
         shard,
         application: ReadyApplication {
             id: Snowflake::from_i64(user.id),
-            flags: 0,
+            flags: app_flags,
         },
         private_channels,
         read_state,

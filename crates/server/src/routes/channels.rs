@@ -4,7 +4,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::routes::no_content;
-use crate::service::{channels, invites, messages};
+use crate::service::{channels, invites, pins};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
@@ -90,7 +90,7 @@ pub async fn typing(
     a: Auth,
     ApiPath(c): P1,
 ) -> Result<Response, ApiError> {
-    messages::typing(&app, &a.user, c.get()).await?;
+    pins::typing(&app, &a.user, c.get()).await?;
     Ok(no_content())
 }
 
@@ -100,7 +100,7 @@ pub async fn pins(
     a: Auth,
     ApiPath(c): P1,
 ) -> Result<Json<Vec<Message>>, ApiError> {
-    Ok(Json(messages::pins(&app, &a.user, c.get()).await?))
+    Ok(Json(pins::pins(&app, &a.user, c.get()).await?))
 }
 
 /// `GET /channels/{id}/messages/pins`.
@@ -108,9 +108,9 @@ pub async fn pins_page(
     State(app): State<AppState>,
     a: Auth,
     ApiPath(c): P1,
-    ApiQuery(q): ApiQuery<messages::PinsQuery>,
-) -> Result<Json<messages::PinPage>, ApiError> {
-    Ok(Json(messages::pins_page(&app, &a.user, c.get(), q).await?))
+    ApiQuery(q): ApiQuery<pins::PinsQuery>,
+) -> Result<Json<pins::PinPage>, ApiError> {
+    Ok(Json(pins::pins_page(&app, &a.user, c.get(), q).await?))
 }
 
 /// `PUT /channels/{id}/pins/{message}` (and `/messages/pins/{message}`).
@@ -119,7 +119,7 @@ pub async fn pin(
     a: Auth,
     ApiPath((c, m)): P2,
 ) -> Result<Response, ApiError> {
-    messages::set_pinned(&app, &a.user, c.get(), m.get(), true).await?;
+    pins::set_pinned(&app, &a.user, c.get(), m.get(), true).await?;
     Ok(no_content())
 }
 
@@ -129,6 +129,6 @@ pub async fn unpin(
     a: Auth,
     ApiPath((c, m)): P2,
 ) -> Result<Response, ApiError> {
-    messages::set_pinned(&app, &a.user, c.get(), m.get(), false).await?;
+    pins::set_pinned(&app, &a.user, c.get(), m.get(), false).await?;
     Ok(no_content())
 }

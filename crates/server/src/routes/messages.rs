@@ -86,7 +86,7 @@ pub async fn ack(
     a: Auth,
     ApiPath((c, m)): P2,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    messages::ack(&app, &a.user, c.get(), m.get()).await?;
+    crate::service::pins::ack(&app, &a.user, c.get(), m.get()).await?;
     Ok(Json(json!({"token": null})))
 }
 

@@ -184,7 +184,7 @@ pub async fn accept(app: &AppState, user: &UserRow, code: &str) -> Result<Invite
             "member joined by invite"
         );
         members::announce_join(app, used.invite.guild_id, user).await?;
-        crate::service::messages::system_join_message(app, used.invite.guild_id, user.id).await?;
+        crate::service::pins::system_join_message(app, used.invite.guild_id, user.id).await?;
     }
     if used.exhausted {
         publish_delete(app, &used.invite).await;

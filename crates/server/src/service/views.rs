@@ -394,7 +394,12 @@ pub fn message(r: &MessageRow, users: &HashMap<i64, UserRow>, reactions: Vec<Rea
             .as_deref()
             .and_then(|n| serde_json::from_str(n).ok()),
         pinned: r.pinned_at.is_some(),
-        webhook_id: None,
+        webhook_id: r.webhook_id.map(sf),
+        application_id: r.application_id.map(sf),
+        interaction_metadata: r.interaction.as_deref().and_then(|i| serde_json::from_str(i).ok()),
+        interaction: r.interaction.as_deref().and_then(|i| serde_json::from_str::<serde_json::Value>(i).ok()).map(|m| {
+            serde_json::json!({"id": m["id"], "type": m["type"], "name": m["name"], "user": m["user"]})
+        }),
         kind: u8::try_from(r.kind).unwrap_or(0),
         flags: r.flags as u64,
         components: serde_json::from_str(&r.components).unwrap_or_default(),
@@ -407,4 +412,19 @@ pub fn message(r: &MessageRow, users: &HashMap<i64, UserRow>, reactions: Vec<Rea
         }),
         referenced_message: None,
     }
+}
+
+/// A message object for a row that is not stored (ephemeral responses): authors and mentions
+/// are loaded, there are no reactions.
+pub async fn messages_unsaved(app: &AppState, r: &MessageRow) -> Result<Message, ApiError> {
+    let mut ids = parse_ids(&r.mention_users);
+    ids.push(r.author_id);
+    let users: HashMap<i64, UserRow> = app
+        .store
+        .users(&ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    Ok(message(r, &users, vec![]))
 }

@@ -1,0 +1,594 @@
+//! Composing messages: validating bodies (content, embeds, components, allowed mentions),
+//! resolving mentions, and storing and publishing a message for any author — members, bots
+//! answering interactions, webhooks and the system.
+
+use crate::app::AppState;
+use crate::bus::Event;
+use crate::error::{ApiError, FieldErrors, field_error};
+use crate::service::perms::ChannelCtx;
+use crate::service::views;
+use coterie_model::message::{self as msg, Message, MessageReference, kind};
+use coterie_model::validate::FieldError;
+use coterie_model::{Intents, Permissions, Snowflake, mentions};
+use coterie_store::{MemberWithRoles, MessageRow, NewMessage, UserRow};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Longest message text.
+pub const MAX_CONTENT: usize = 2000;
+
+/// `allowed_mentions`.
+#[derive(Debug, Default, Deserialize)]
+pub struct AllowedMentions {
+    pub(crate) parse: Option<Vec<String>>,
+    pub(crate) users: Option<Vec<Snowflake>>,
+    pub(crate) roles: Option<Vec<Snowflake>>,
+    pub(crate) replied_user: Option<bool>,
+}
+
+/// Body of `POST /channels/{id}/messages`.
+#[derive(Debug, Default, Deserialize)]
+pub struct CreateMessage {
+    pub(crate) content: Option<String>,
+    pub(crate) nonce: Option<Value>,
+    pub(crate) tts: Option<bool>,
+    pub(crate) embeds: Option<Vec<Value>>,
+    pub(crate) embed: Option<Value>,
+    pub(crate) allowed_mentions: Option<AllowedMentions>,
+    pub(crate) message_reference: Option<MessageReference>,
+    pub(crate) components: Option<Vec<Value>>,
+    pub(crate) sticker_ids: Option<Vec<Snowflake>>,
+    pub(crate) flags: Option<u64>,
+    pub(crate) enforce_nonce: Option<bool>,
+}
+
+pub(crate) fn intent(ctx: &ChannelCtx) -> u64 {
+    if ctx.guild_id().is_some() {
+        Intents::GUILD_MESSAGES
+    } else {
+        Intents::DIRECT_MESSAGES
+    }
+}
+
+/// Checks embeds against Discord's limits and gives each a `type`.
+pub(crate) fn check_embeds(embeds: &mut [Value], errs: &mut FieldErrors) {
+    if embeds.len() > 10 {
+        errs.add(
+            "embeds",
+            FieldError::new("BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length."),
+        );
+        return;
+    }
+    let mut total = 0usize;
+    let limits: [(&str, usize); 3] = [("title", 256), ("description", 4096), ("url", 2048)];
+    for (i, e) in embeds.iter_mut().enumerate() {
+        let Some(obj) = e.as_object_mut() else {
+            errs.add(
+                &format!("embeds.{i}"),
+                FieldError::new(
+                    "DICT_TYPE_CONVERT",
+                    "Only dictionaries may be used in a DictType",
+                ),
+            );
+            continue;
+        };
+        obj.entry("type").or_insert_with(|| json!("rich"));
+        for (k, max) in limits {
+            if let Some(s) = obj.get(k).and_then(Value::as_str) {
+                let n = s.chars().count();
+                total += if k == "url" { 0 } else { n };
+                if n > max {
+                    errs.add(
+                        &format!("embeds.{i}.{k}"),
+                        FieldError::new(
+                            "BASE_TYPE_MAX_LENGTH",
+                            format!("Must be {max} or fewer in length."),
+                        ),
+                    );
+                }
+            }
+        }
+        for (outer, inner, max) in [("footer", "text", 2048), ("author", "name", 256)] {
+            if let Some(s) = obj
+                .get(outer)
+                .and_then(|o| o.get(inner))
+                .and_then(Value::as_str)
+            {
+                total += s.chars().count();
+                if s.chars().count() > max {
+                    errs.add(
+                        &format!("embeds.{i}.{outer}.{inner}"),
+                        FieldError::new(
+                            "BASE_TYPE_MAX_LENGTH",
+                            format!("Must be {max} or fewer in length."),
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(fields) = obj.get("fields").and_then(Value::as_array) {
+            if fields.len() > 25 {
+                errs.add(
+                    &format!("embeds.{i}.fields"),
+                    FieldError::new("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."),
+                );
+            }
+            for (j, f) in fields.iter().enumerate() {
+                for (k, max) in [("name", 256), ("value", 1024)] {
+                    match f.get(k).and_then(Value::as_str) {
+                        Some(s) => {
+                            total += s.chars().count();
+                            if s.chars().count() > max {
+                                errs.add(
+                                    &format!("embeds.{i}.fields.{j}.{k}"),
+                                    FieldError::new(
+                                        "BASE_TYPE_MAX_LENGTH",
+                                        format!("Must be {max} or fewer in length."),
+                                    ),
+                                );
+                            }
+                        }
+                        None => errs.add(
+                            &format!("embeds.{i}.fields.{j}.{k}"),
+                            FieldError::new("BASE_TYPE_REQUIRED", "This field is required"),
+                        ),
+                    }
+                }
+            }
+        }
+    }
+    if total > 6000 {
+        errs.add(
+            "embeds",
+            FieldError::new(
+                "MAX_EMBED_SIZE_EXCEEDED",
+                "Embed size exceeds maximum size of 6000",
+            ),
+        );
+    }
+}
+
+pub(crate) fn check_content(content: &str, errs: &mut FieldErrors) {
+    if content.chars().count() > MAX_CONTENT {
+        errs.add(
+            "content",
+            FieldError::new(
+                "BASE_TYPE_MAX_LENGTH",
+                format!("Must be {MAX_CONTENT} or fewer in length."),
+            ),
+        );
+    }
+}
+
+/// Which mentions take effect, given the author's permissions and `allowed_mentions`.
+pub(crate) struct Resolved {
+    /// @everyone takes effect.
+    pub(crate) everyone: bool,
+    /// Users mentioned (and notified).
+    pub(crate) users: Vec<i64>,
+    /// Roles mentioned (and notified).
+    pub(crate) roles: Vec<i64>,
+}
+
+pub(crate) async fn resolve_mentions(
+    app: &AppState,
+    ctx: &ChannelCtx,
+    content: &str,
+    allowed: Option<&AllowedMentions>,
+    replied_to: Option<i64>,
+    author: i64,
+    can_everyone: bool,
+) -> Result<Resolved, ApiError> {
+    let found = mentions::parse(content);
+    let parse_has = |what: &str| {
+        allowed.is_none_or(|a| {
+            a.parse
+                .as_ref()
+                .is_some_and(|p| p.iter().any(|x| x == what))
+        })
+    };
+    let user_allowed = |id: Snowflake| {
+        parse_has("users")
+            || allowed.is_some_and(|a| a.users.as_ref().is_some_and(|u| u.contains(&id)))
+    };
+    let role_allowed = |id: Snowflake| {
+        parse_has("roles")
+            || allowed.is_some_and(|a| a.roles.as_ref().is_some_and(|r| r.contains(&id)))
+    };
+    let mut user_ids: Vec<i64> = found.users.iter().map(|u| u.get()).collect();
+    let existing: Vec<i64> = app
+        .store
+        .users(&user_ids)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    user_ids.retain(|u| existing.contains(u));
+    // Everyone named stays in `mentions`; only allowed ones notify. Discord shows both the same way.
+    user_ids.retain(|u| user_allowed(Snowflake::from_i64(*u)));
+    let reply_ping = allowed.is_none_or(|a| a.replied_user.unwrap_or(false));
+    if let Some(r) = replied_to.filter(|r| *r != author && reply_ping)
+        && !user_ids.contains(&r)
+    {
+        user_ids.push(r);
+    }
+    let (everyone, roles) = match &ctx.guild {
+        Some(g) => {
+            let roles = found
+                .roles
+                .iter()
+                .filter(|r| role_allowed(**r))
+                .filter_map(|r| {
+                    g.roles
+                        .iter()
+                        .find(|x| x.id == r.get() && x.id != g.guild.id)
+                })
+                .filter(|r| r.mentionable || can_everyone)
+                .map(|r| r.id)
+                .collect();
+            (
+                (found.everyone || found.here) && parse_has("everyone") && can_everyone,
+                roles,
+            )
+        }
+        None => (false, vec![]),
+    };
+    Ok(Resolved {
+        everyone,
+        users: user_ids,
+        roles,
+    })
+}
+
+pub(crate) fn check_allowed_mentions(a: Option<&AllowedMentions>, errs: &mut FieldErrors) {
+    let Some(a) = a else { return };
+    if let Some(p) = &a.parse {
+        for (i, v) in p.iter().enumerate() {
+            if !["users", "roles", "everyone"].contains(&v.as_str()) {
+                errs.add(
+                    &format!("allowed_mentions.parse.{i}"),
+                    FieldError::new(
+                        "BASE_TYPE_CHOICES",
+                        "Value must be one of ('roles', 'users', 'everyone').",
+                    ),
+                );
+            }
+        }
+        if p.iter().any(|x| x == "users") && a.users.as_ref().is_some_and(|u| !u.is_empty()) {
+            errs.add(
+                "allowed_mentions",
+                FieldError::new(
+                    "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                    "parse:[\"users\"] and users: [ids] are mutually exclusive.",
+                ),
+            );
+        }
+        if p.iter().any(|x| x == "roles") && a.roles.as_ref().is_some_and(|r| !r.is_empty()) {
+            errs.add(
+                "allowed_mentions",
+                FieldError::new(
+                    "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                    "parse:[\"roles\"] and roles: [ids] are mutually exclusive.",
+                ),
+            );
+        }
+    }
+    if a.users.as_ref().is_some_and(|u| u.len() > 100)
+        || a.roles.as_ref().is_some_and(|r| r.len() > 100)
+    {
+        errs.add(
+            "allowed_mentions",
+            FieldError::new("BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length."),
+        );
+    }
+}
+
+/// Builds the MESSAGE_CREATE/UPDATE event for a message in a channel (content stripped for
+/// sessions without MESSAGE_CONTENT, except the author and mentioned users).
+pub(crate) fn message_event(
+    name: &'static str,
+    ctx: &ChannelCtx,
+    m: &Message,
+    author_member: Option<&coterie_store::MemberWithRoles>,
+) -> Event {
+    let mut full = m.clone();
+    full.guild_id = ctx.guild_id().map(Snowflake::from_i64);
+    if full.member.is_none() {
+        full.member = author_member.map(|mm| views::member(mm, None));
+    }
+    let mut ev = Event::new(name, &full, ctx.audience(), intent(ctx));
+    if ctx.guild_id().is_some() {
+        let mut stripped = full.clone();
+        stripped.content = String::new();
+        stripped.embeds = vec![];
+        stripped.attachments = vec![];
+        stripped.components = vec![];
+        let mut exempt: Vec<i64> = full.mentions.iter().map(|u| u.user.id.get()).collect();
+        exempt.push(full.author.id.get());
+        ev = ev.with_stripped(&stripped, exempt);
+    }
+    ev
+}
+
+/// A system message row (pins, joins) with no text of its own.
+pub(crate) fn system_row(
+    id: i64,
+    channel_id: i64,
+    guild_id: Option<i64>,
+    author_id: i64,
+    k: u8,
+    reference: Option<i64>,
+) -> MessageRow {
+    MessageRow {
+        id,
+        channel_id,
+        guild_id,
+        author_id,
+        kind: i64::from(k),
+        content: String::new(),
+        flags: 0,
+        tts: false,
+        mention_everyone: false,
+        mention_users: "[]".into(),
+        mention_roles: "[]".into(),
+        embeds: "[]".into(),
+        components: "[]".into(),
+        nonce: None,
+        pinned_at: None,
+        edited_at: None,
+        ref_message_id: reference,
+        ref_channel_id: reference.map(|_| channel_id),
+        ref_guild_id: reference.and(guild_id),
+        ..Default::default()
+    }
+}
+
+/// Stores a system message and publishes its MESSAGE_CREATE.
+pub(crate) async fn post_system(
+    app: &AppState,
+    ctx: &ChannelCtx,
+    viewer: i64,
+    row: MessageRow,
+) -> Result<(), ApiError> {
+    app.store
+        .create_message(&NewMessage {
+            row: row.clone(),
+            mention_user_ids: vec![],
+            mention_role_ids: vec![],
+        })
+        .await?;
+    let view = views::messages(app, &[row], viewer).await?.remove(0);
+    app.bus
+        .publish(message_event(
+            "MESSAGE_CREATE",
+            ctx,
+            &view,
+            ctx.guild.as_ref().map(|g| &g.member),
+        ))
+        .await;
+    Ok(())
+}
+
+/// A message body, validated.
+#[derive(Debug, Default)]
+pub struct Draft {
+    /// Text.
+    pub content: String,
+    /// Embeds (validated, typed).
+    pub embeds: Vec<Value>,
+    /// Components.
+    pub components: Vec<Value>,
+    /// Nonce as stored JSON.
+    pub nonce: Option<String>,
+    /// TTS requested.
+    pub tts: bool,
+    /// Flags requested.
+    pub flags: u64,
+    /// Mention rules.
+    pub allowed_mentions: Option<AllowedMentions>,
+    /// Reply reference requested.
+    pub reference: Option<MessageReference>,
+    /// Stickers requested.
+    pub has_stickers: bool,
+}
+
+impl Draft {
+    /// Validates a create body; field errors go into `errs`.
+    pub fn parse(mut b: CreateMessage, errs: &mut FieldErrors) -> Self {
+        let content = b.content.take().unwrap_or_default();
+        check_content(&content, errs);
+        let mut embeds = b.embeds.take().unwrap_or_default();
+        if let Some(e) = b.embed.take() {
+            embeds.push(e);
+        }
+        check_embeds(&mut embeds, errs);
+        let components = b.components.take().unwrap_or_default();
+        if components.len() > 5 {
+            errs.add(
+                "components",
+                FieldError::new("BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length."),
+            );
+        }
+        check_allowed_mentions(b.allowed_mentions.as_ref(), errs);
+        let nonce = match &b.nonce {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.chars().count() <= 25 => Some(json!(s).to_string()),
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+            Some(_) => {
+                errs.add(
+                    "nonce",
+                    FieldError::new(
+                        "BASE_TYPE_BAD_LENGTH",
+                        "Must be an integer or a string of 25 or fewer characters.",
+                    ),
+                );
+                None
+            }
+        };
+        Self {
+            content,
+            embeds,
+            components,
+            nonce,
+            tts: b.tts.unwrap_or(false),
+            flags: b.flags.unwrap_or(0),
+            allowed_mentions: b.allowed_mentions,
+            reference: b.message_reference,
+            has_stickers: b.sticker_ids.as_ref().is_some_and(|s| !s.is_empty()),
+        }
+    }
+
+    /// Nothing to show.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.content.trim().is_empty()
+            && self.embeds.is_empty()
+            && self.components.is_empty()
+            && !self.has_stickers
+    }
+}
+
+/// Who posts a message and how it is marked.
+#[derive(Debug, Clone, Copy)]
+pub struct Posting<'a> {
+    /// The author account (a member, a bot, a webhook's author row).
+    pub author: &'a UserRow,
+    /// Their membership, for MESSAGE_CREATE's `member`.
+    pub member: Option<&'a MemberWithRoles>,
+    /// May mention @everyone and unmentionable roles.
+    pub can_everyone: bool,
+    /// May send TTS.
+    pub can_tts: bool,
+    /// Flags the author may set.
+    pub allowed_flags: u64,
+    /// Message type (None: DEFAULT, or REPLY with a reference).
+    pub kind: Option<u8>,
+    /// Webhook or application the message comes from.
+    pub webhook_id: Option<i64>,
+    /// Application of an interaction response.
+    pub application_id: Option<i64>,
+    /// `{username, avatar}` override (webhooks).
+    pub author_override: Option<&'a str>,
+    /// `interaction_metadata` JSON.
+    pub interaction: Option<&'a str>,
+    /// Store and publish (false: only build the message, for ephemeral responses).
+    pub persist: bool,
+}
+
+impl<'a> Posting<'a> {
+    /// A member posting under their permissions in `ctx`.
+    #[must_use]
+    pub fn member(author: &'a UserRow, ctx: &'a ChannelCtx) -> Self {
+        Self {
+            author,
+            member: ctx.guild.as_ref().map(|g| &g.member),
+            can_everyone: ctx.perms.contains(Permissions::MENTION_EVERYONE),
+            can_tts: ctx.perms.contains(Permissions::SEND_TTS_MESSAGES),
+            allowed_flags: msg::FLAG_SUPPRESS_EMBEDS | msg::FLAG_SUPPRESS_NOTIFICATIONS,
+            kind: None,
+            webhook_id: None,
+            application_id: None,
+            author_override: None,
+            interaction: None,
+            persist: true,
+        }
+    }
+}
+
+fn ids_json(v: &[i64]) -> String {
+    serde_json::to_string(&v.iter().map(i64::to_string).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".into())
+}
+
+/// Resolves the reply and mentions of a validated draft, stores the message and publishes
+/// MESSAGE_CREATE (or, when `persist` is false, only builds it).
+pub async fn post(
+    app: &AppState,
+    ctx: &ChannelCtx,
+    d: Draft,
+    p: Posting<'_>,
+) -> Result<(Message, MessageRow), ApiError> {
+    let channel_id = ctx.channel.id;
+    let mut reference = None;
+    if let Some(r) = &d.reference {
+        if let Some(mid) = r.message_id {
+            let same_channel = r.channel_id.is_none_or(|c| c.get() == channel_id);
+            let target = if same_channel {
+                app.store.message(channel_id, mid.get()).await?
+            } else {
+                None
+            };
+            match target {
+                Some(t) => reference = Some(t),
+                None if r.fail_if_not_exists == Some(false) => {}
+                None => {
+                    return Err(field_error(
+                        "message_reference",
+                        "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
+                        "Unknown message",
+                    ));
+                }
+            }
+        }
+    }
+    let m = resolve_mentions(
+        app,
+        ctx,
+        &d.content,
+        d.allowed_mentions.as_ref(),
+        reference.as_ref().map(|r| r.author_id),
+        p.author.id,
+        p.can_everyone,
+    )
+    .await?;
+    let flags = d.flags & p.allowed_flags;
+    let kind = p.kind.unwrap_or(if reference.is_some() {
+        kind::REPLY
+    } else {
+        kind::DEFAULT
+    });
+    let row = MessageRow {
+        id: app.ids.next_i64(),
+        channel_id,
+        guild_id: ctx.guild_id(),
+        author_id: p.author.id,
+        kind: i64::from(kind),
+        content: d.content,
+        flags: flags as i64,
+        tts: d.tts && p.can_tts,
+        mention_everyone: m.everyone,
+        mention_users: ids_json(&m.users),
+        mention_roles: ids_json(&m.roles),
+        embeds: serde_json::to_string(&d.embeds).unwrap_or_else(|_| "[]".into()),
+        components: serde_json::to_string(&d.components).unwrap_or_else(|_| "[]".into()),
+        nonce: d.nonce,
+        ref_message_id: reference.as_ref().map(|r| r.id),
+        ref_channel_id: reference.as_ref().map(|r| r.channel_id),
+        ref_guild_id: reference.as_ref().and_then(|r| r.guild_id),
+        webhook_id: p.webhook_id,
+        application_id: p.application_id,
+        author_override: p.author_override.map(str::to_owned),
+        interaction: p.interaction.map(str::to_owned),
+        ..Default::default()
+    };
+    if !p.persist {
+        let view = views::messages_unsaved(app, &row).await?;
+        return Ok((view, row));
+    }
+    let silent = flags & msg::FLAG_SUPPRESS_NOTIFICATIONS != 0;
+    app.store
+        .create_message(&NewMessage {
+            row: row.clone(),
+            mention_user_ids: if silent { vec![] } else { m.users },
+            mention_role_ids: if silent { vec![] } else { m.roles },
+        })
+        .await?;
+    crate::metrics::MESSAGES_CREATED.inc();
+    let view = views::messages(app, std::slice::from_ref(&row), p.author.id)
+        .await?
+        .remove(0);
+    app.bus
+        .publish(message_event("MESSAGE_CREATE", ctx, &view, p.member))
+        .await;
+    Ok((view, row))
+}
