@@ -13,6 +13,18 @@ pub mod kind {
     pub const USER_JOIN: u8 = 7;
     /// A reply.
     pub const REPLY: u8 = 19;
+    /// A slash command's response.
+    pub const CHAT_INPUT_COMMAND: u8 = 20;
+    /// A context menu command's response.
+    pub const CONTEXT_MENU_COMMAND: u8 = 23;
+
+    /// Whether messages of this type carry their author's own content (editable by them).
+    #[must_use]
+    pub fn is_authored(t: i64) -> bool {
+        [DEFAULT, REPLY, CHAT_INPUT_COMMAND, CONTEXT_MENU_COMMAND]
+            .iter()
+            .any(|k| i64::from(*k) == t)
+    }
 }
 
 /// Message flag: embeds are not unfurled.

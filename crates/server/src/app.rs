@@ -42,6 +42,8 @@ pub struct Inner {
     pub hash_permits: Semaphore,
     /// Bounds concurrent gateway IDENTIFY work (reconnect storms).
     pub identify_permits: Semaphore,
+    /// Interactions waiting for their bot's first answer.
+    pub interactions: crate::service::interactions::Waiters,
     /// Flips to true when the node begins shutting down.
     pub shutdown: watch::Sender<bool>,
 }
@@ -81,6 +83,7 @@ impl AppState {
             hash_permits: Semaphore::new(workers),
             identify_permits: Semaphore::new(workers * 4),
             shutdown: watch::channel(false).0,
+            interactions: crate::service::interactions::Waiters::default(),
             ids,
             config: p.config,
             store: p.store,

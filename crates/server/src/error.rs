@@ -149,6 +149,9 @@ pub enum ApiError {
     /// 401, code 40001: no token, or an unknown or revoked one.
     #[error("unauthorized")]
     Unauthorized,
+    /// 401, code 50027: a webhook token that does not match.
+    #[error("invalid webhook token")]
+    InvalidWebhookToken,
     /// 403, code 50001: the resource exists but the caller cannot see it.
     #[error("missing access")]
     MissingAccess,
@@ -211,6 +214,11 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, u32, String) {
         match self {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, 40001, "401: Unauthorized".into()),
+            Self::InvalidWebhookToken => (
+                StatusCode::UNAUTHORIZED,
+                50027,
+                "Invalid Webhook Token".into(),
+            ),
             Self::MissingAccess => (StatusCode::FORBIDDEN, 50001, "Missing Access".into()),
             Self::MissingPermissions => {
                 (StatusCode::FORBIDDEN, 50013, "Missing Permissions".into())

@@ -1,7 +1,9 @@
 //! Every route, registered once, plus the middleware stack.
 
 use crate::app::AppState;
-use crate::routes::{auth, channels, gateway, guilds, invites, messages, system, users};
+use crate::routes::{
+    apps, auth, channels, gateway, guilds, invites, messages, system, users, webhooks,
+};
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
@@ -145,6 +147,87 @@ fn api() -> Router<AppState> {
             get(invites::get)
                 .post(invites::accept)
                 .delete(invites::delete),
+        )
+        .route("/applications", get(apps::list).post(apps::create))
+        .route("/applications/@me", get(apps::me).patch(apps::modify_me))
+        .route("/oauth2/applications/@me", get(apps::me))
+        .route(
+            "/applications/{application_id}",
+            get(apps::get).patch(apps::modify),
+        )
+        .route("/applications/{application_id}/bot", post(apps::create_bot))
+        .route(
+            "/applications/{application_id}/bot/reset",
+            post(apps::reset_token),
+        )
+        .route(
+            "/oauth2/authorize",
+            get(apps::authorize_info).post(apps::authorize),
+        )
+        .route(
+            "/applications/{application_id}/commands",
+            get(apps::list_commands)
+                .post(apps::create_command)
+                .put(apps::overwrite_commands),
+        )
+        .route(
+            "/applications/{application_id}/commands/{command_id}",
+            get(apps::get_command)
+                .patch(apps::edit_command)
+                .delete(apps::delete_command),
+        )
+        .route(
+            "/applications/{application_id}/guilds/{guild_id}/commands",
+            get(apps::list_guild_commands)
+                .post(apps::create_guild_command)
+                .put(apps::overwrite_guild_commands),
+        )
+        .route(
+            "/applications/{application_id}/guilds/{guild_id}/commands/permissions",
+            get(apps::command_permissions),
+        )
+        .route(
+            "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
+            get(apps::get_guild_command)
+                .patch(apps::edit_guild_command)
+                .delete(apps::delete_guild_command),
+        )
+        .route(
+            "/guilds/{guild_id}/application-command-index",
+            get(apps::guild_index),
+        )
+        .route("/interactions", post(webhooks::invoke))
+        .route(
+            "/interactions/{interaction_id}/{token}/callback",
+            post(webhooks::callback),
+        )
+        .route(
+            "/channels/{channel_id}/webhooks",
+            get(webhooks::list_channel).post(webhooks::create),
+        )
+        .route("/guilds/{guild_id}/webhooks", get(webhooks::list_guild))
+        .route(
+            "/webhooks/{webhook_id}",
+            get(webhooks::get)
+                .patch(webhooks::modify)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/webhooks/{webhook_id}/{token}",
+            get(webhooks::get_by_token)
+                .patch(webhooks::modify_by_token)
+                .delete(webhooks::delete_by_token)
+                .post(webhooks::execute),
+        )
+        .route(
+            "/webhooks/{webhook_id}/{token}/slack",
+            post(webhooks::execute_slack),
+        )
+        .route(
+            "/webhooks/{webhook_id}/{token}/messages/{message_id}",
+            get(webhooks::get_message)
+                .patch(webhooks::edit_message)
+                .delete(webhooks::delete_message),
         )
 }
 

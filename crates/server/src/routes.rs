@@ -1,6 +1,7 @@
 //! HTTP handlers, thin by design: extract, authenticate, call one service function, shape the
 //! response. Grouped by resource; `router.rs` registers them.
 
+pub mod apps;
 pub mod auth;
 pub mod channels;
 pub mod gateway;
@@ -9,6 +10,7 @@ pub mod invites;
 pub mod messages;
 pub mod system;
 pub mod users;
+pub mod webhooks;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

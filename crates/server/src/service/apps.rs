@@ -199,10 +199,10 @@ pub async fn modify(
         None => current(app, who).await?,
     };
     let mut errs = FieldErrors::new();
-    if let Some(n) = &b.name {
-        if let Some(n) = errs.check("name", validate::text(n, 2, 32)) {
-            a.name = n;
-        }
+    if let Some(n) = &b.name
+        && let Some(n) = errs.check("name", validate::text(n, 2, 32))
+    {
+        a.name = n;
     }
     if let Some(d) = b.description {
         if d.chars().count() > 400 {

@@ -51,6 +51,41 @@ pub struct BulkDelete {
     messages: Vec<Snowflake>,
 }
 
+/// Message content a bot may not read: without the MESSAGE_CONTENT intent enabled for its
+/// application, a bot sees empty content, embeds and components except in its own messages,
+/// messages that mention it, and DMs.
+pub async fn strip_for_bot(
+    app: &AppState,
+    viewer: &UserRow,
+    ctx: &ChannelCtx,
+    msgs: &mut [Message],
+) -> Result<(), ApiError> {
+    if !viewer.bot || ctx.guild.is_none() {
+        return Ok(());
+    }
+    let flags = app
+        .store
+        .application(viewer.id)
+        .await?
+        .map_or(0, |a| a.flags);
+    if crate::service::apps::allowed_privileged(flags) & coterie_model::Intents::MESSAGE_CONTENT
+        != 0
+    {
+        return Ok(());
+    }
+    let me = Snowflake::from_i64(viewer.id);
+    for m in msgs
+        .iter_mut()
+        .filter(|m| m.author.id != me && !m.mentions.iter().any(|u| u.user.id == me))
+    {
+        m.content.clear();
+        m.embeds.clear();
+        m.attachments.clear();
+        m.components.clear();
+    }
+    Ok(())
+}
+
 /// `GET /channels/{id}/messages`: newest first; empty without READ_MESSAGE_HISTORY.
 pub async fn list(
     app: &AppState,
@@ -84,7 +119,9 @@ pub async fn list(
         return Ok(vec![]);
     }
     let rows = app.store.messages(channel_id, page, limit).await?;
-    views::messages(app, &rows, user.id).await
+    let mut msgs = views::messages(app, &rows, user.id).await?;
+    strip_for_bot(app, user, &ctx, &mut msgs).await?;
+    Ok(msgs)
 }
 
 /// `GET /channels/{id}/messages/{id}`.
@@ -101,7 +138,9 @@ pub async fn get(
         .message(channel_id, message_id)
         .await?
         .ok_or(ApiError::Unknown(Unknown::Message))?;
-    Ok(views::messages(app, &[row], user.id).await?.remove(0))
+    let mut msgs = views::messages(app, &[row], user.id).await?;
+    strip_for_bot(app, user, &ctx, &mut msgs).await?;
+    Ok(msgs.remove(0))
 }
 
 /// `POST /channels/{id}/messages`.
@@ -171,13 +210,25 @@ pub async fn edit(
     b: EditMessage,
 ) -> Result<Message, ApiError> {
     let ctx = ChannelCtx::load(app, channel_id, user.id).await?;
+    edit_in(app, &ctx, user, message_id, b).await
+}
+
+/// Edits a message in an already loaded channel context (webhooks use a system context).
+pub async fn edit_in(
+    app: &AppState,
+    ctx: &ChannelCtx,
+    user: &UserRow,
+    message_id: i64,
+    b: EditMessage,
+) -> Result<Message, ApiError> {
+    let channel_id = ctx.channel.id;
     let row = app
         .store
         .message(channel_id, message_id)
         .await?
         .ok_or(ApiError::Unknown(Unknown::Message))?;
     let is_author = row.author_id == user.id;
-    let system = ![i64::from(kind::DEFAULT), i64::from(kind::REPLY)].contains(&row.kind);
+    let system = !kind::is_authored(row.kind);
     if system && (b.content.is_some() || b.embeds.is_some() || b.components.is_some()) {
         return Err(ApiError::Forbidden(
             50021,
@@ -216,7 +267,7 @@ pub async fn edit(
     if let Some(c) = content {
         let m = resolve_mentions(
             app,
-            &ctx,
+            ctx,
             &c,
             b.allowed_mentions.as_ref(),
             None,
@@ -243,7 +294,7 @@ pub async fn edit(
     let updated = app.store.update_message(channel_id, message_id, p).await?;
     let view = views::messages(app, &[updated], user.id).await?.remove(0);
     app.bus
-        .publish(message_event("MESSAGE_UPDATE", &ctx, &view, None))
+        .publish(message_event("MESSAGE_UPDATE", ctx, &view, None))
         .await;
     Ok(view)
 }
@@ -256,6 +307,17 @@ pub async fn delete(
     message_id: i64,
 ) -> Result<(), ApiError> {
     let ctx = ChannelCtx::load(app, channel_id, user.id).await?;
+    delete_in(app, &ctx, user, message_id).await
+}
+
+/// Deletes a message in an already loaded channel context.
+pub async fn delete_in(
+    app: &AppState,
+    ctx: &ChannelCtx,
+    user: &UserRow,
+    message_id: i64,
+) -> Result<(), ApiError> {
+    let channel_id = ctx.channel.id;
     let row = app
         .store
         .message(channel_id, message_id)
@@ -276,7 +338,7 @@ pub async fn delete(
                 "MESSAGE_DELETE",
                 &d,
                 ctx.audience(),
-                intent(&ctx),
+                intent(ctx),
             ))
             .await;
     }

@@ -258,6 +258,52 @@ impl ChannelCtx {
         }
     }
 
+    /// The channel as the system (webhooks) acts in it: every permission, no membership.
+    /// `actor` is the id recorded as the acting user.
+    pub async fn system(app: &AppState, channel_id: i64, actor: i64) -> Result<Self, ApiError> {
+        let ch = app
+            .store
+            .channel(channel_id)
+            .await?
+            .ok_or(ApiError::Unknown(Unknown::Channel))?;
+        let gid = ch.guild_id.ok_or(ApiError::Unknown(Unknown::Channel))?;
+        let guild = app
+            .store
+            .guild(gid)
+            .await?
+            .ok_or(ApiError::Unknown(Unknown::Guild))?;
+        let roles = app.store.roles(gid).await?;
+        let overwrites = app.store.overwrites(channel_id).await?;
+        let member = MemberWithRoles {
+            member: coterie_store::MemberRow {
+                guild_id: gid,
+                user_id: actor,
+                nick: None,
+                joined_at: 0,
+                deaf: false,
+                mute: false,
+                pending: false,
+                temporary: false,
+                communication_disabled_until: None,
+                flags: 0,
+            },
+            roles: vec![],
+        };
+        let g = GuildCtx {
+            guild,
+            roles,
+            member,
+            now: app.now(),
+        };
+        Ok(Self {
+            channel: ch,
+            overwrites,
+            guild: Some(g),
+            recipients: vec![],
+            perms: Permissions::ALL,
+        })
+    }
+
     /// 403 50013 unless the caller holds every bit of `p` here.
     pub fn require(&self, p: Permissions) -> Result<(), ApiError> {
         if self.perms.contains(p) {

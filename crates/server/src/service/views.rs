@@ -361,9 +361,23 @@ pub async fn messages(
 /// One message object from a row and the users it names (no reply resolution).
 #[must_use]
 pub fn message(r: &MessageRow, users: &HashMap<i64, UserRow>, reactions: Vec<Reaction>) -> Message {
-    let author = users
+    let mut author = users
         .get(&r.author_id)
         .map_or_else(|| deleted_user(r.author_id), user);
+    if let Some(o) = r
+        .author_override
+        .as_deref()
+        .and_then(|o| serde_json::from_str::<serde_json::Value>(o).ok())
+    {
+        // Webhook messages show the name and avatar they were sent with.
+        if let Some(n) = o["username"].as_str() {
+            author.username = n.to_owned();
+            author.global_name = None;
+        }
+        author.avatar = o["avatar"].as_str().map(str::to_owned);
+        author.discriminator = "0000".into();
+        author.bot = true;
+    }
     let mentions = parse_ids(&r.mention_users)
         .into_iter()
         .filter_map(|id| {

@@ -418,3 +418,50 @@ impl Gw {
 pub fn code(v: &Value) -> i64 {
     v["code"].as_i64().unwrap_or(-1)
 }
+
+/// A bot: its application, owner and token (as `Bot <token>`).
+#[derive(Clone, Debug)]
+pub struct Bot {
+    pub app_id: String,
+    pub user: User,
+}
+
+impl TestApp {
+    /// Creates an application with a bot (privileged intents `flags`) owned by `owner`.
+    pub async fn bot(&self, owner: &User, name: &str, flags: i64) -> Bot {
+        let (s, a) = self
+            .post(
+                "/applications",
+                owner,
+                json!({"name": name, "flags": flags}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{a}");
+        let id = a["id"].as_str().expect("id").to_owned();
+        let (s, b) = self
+            .post(&format!("/applications/{id}/bot"), owner, json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let token = format!("Bot {}", b["token"].as_str().expect("token"));
+        Bot {
+            app_id: id.clone(),
+            user: User {
+                id,
+                token,
+                name: name.to_owned(),
+            },
+        }
+    }
+
+    /// Adds the bot to the guild with `permissions`.
+    pub async fn add_bot(&self, g: &Guild, owner: &User, bot: &Bot, permissions: u64) {
+        let (s, v) = self
+            .post(
+                &format!("/oauth2/authorize?client_id={}&scope=bot&permissions={permissions}", bot.app_id),
+                owner,
+                json!({"guild_id": g.id, "permissions": permissions.to_string(), "authorize": true}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+}

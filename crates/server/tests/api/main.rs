@@ -5,6 +5,7 @@
 mod harness;
 
 mod auth;
+mod bots;
 mod channels;
 mod errors;
 mod gateway;

@@ -510,24 +510,24 @@ pub async fn post(
 ) -> Result<(Message, MessageRow), ApiError> {
     let channel_id = ctx.channel.id;
     let mut reference = None;
-    if let Some(r) = &d.reference {
-        if let Some(mid) = r.message_id {
-            let same_channel = r.channel_id.is_none_or(|c| c.get() == channel_id);
-            let target = if same_channel {
-                app.store.message(channel_id, mid.get()).await?
-            } else {
-                None
-            };
-            match target {
-                Some(t) => reference = Some(t),
-                None if r.fail_if_not_exists == Some(false) => {}
-                None => {
-                    return Err(field_error(
-                        "message_reference",
-                        "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
-                        "Unknown message",
-                    ));
-                }
+    if let Some(r) = &d.reference
+        && let Some(mid) = r.message_id
+    {
+        let same_channel = r.channel_id.is_none_or(|c| c.get() == channel_id);
+        let target = if same_channel {
+            app.store.message(channel_id, mid.get()).await?
+        } else {
+            None
+        };
+        match target {
+            Some(t) => reference = Some(t),
+            None if r.fail_if_not_exists == Some(false) => {}
+            None => {
+                return Err(field_error(
+                    "message_reference",
+                    "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
+                    "Unknown message",
+                ));
             }
         }
     }
