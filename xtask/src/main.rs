@@ -1,8 +1,8 @@
 //! Project automation.
 //!
 //! - `cargo xtask run [-- serve flags]`: builds and starts Coterie on the embedded SQLite default.
-//! - `cargo xtask test [--sqlite-only]`: formatting, lints, and every test — the store
-//!   conformance suite and the API suite on SQLite and on PostgreSQL.
+//! - `cargo xtask test [--sqlite-only] [--no-compat]`: formatting, lints, and every test — the
+//!   store conformance suite, the API suite on SQLite and on PostgreSQL, and real bot libraries.
 
 use anyhow::{Context, bail};
 use std::net::{SocketAddr, TcpStream};
@@ -72,6 +72,44 @@ fn drop_test_schemas(url: &str) {
     }
 }
 
+/// Installs the bot libraries (pinned) and runs the compatibility suite against a fresh server.
+fn compat() -> anyhow::Result<()> {
+    let mut pip = Command::new("python3");
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-r",
+        "compat/requirements.txt",
+    ]);
+    status(pip, "installing discord.py (compat/requirements.txt)")?;
+    if !std::path::Path::new("compat/discordjs/node_modules/discord.js").exists() {
+        let mut npm = Command::new("npm");
+        npm.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir("compat/discordjs");
+        status(
+            npm,
+            "installing discord.js (compat/discordjs/package-lock.json)",
+        )?;
+    }
+    let mut build = cargo();
+    build.args([
+        "build",
+        "-p",
+        "coterie-server",
+        "--bin",
+        "coterie",
+        "-p",
+        "twilight-bot",
+    ]);
+    status(build, "building coterie and the twilight bot")?;
+    let mut run = Command::new("python3");
+    run.args(["compat/run.py", "--coterie", "target/debug/coterie"]);
+    status(run, "compatibility suite: discord.py, discord.js, twilight")
+}
+
 fn test(rest: &[String]) -> anyhow::Result<()> {
     let sqlite_only = rest.iter().any(|a| a == "--sqlite-only");
     let pg = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned());
@@ -108,6 +146,9 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
             .env("COTERIE_TEST_DB", "postgres");
         status(api, "API tests on PostgreSQL")?;
         drop_test_schemas(&pg);
+    }
+    if !rest.iter().any(|a| a == "--no-compat") {
+        compat()?;
     }
     eprintln!("==> all tests passed");
     Ok(())

@@ -2,7 +2,7 @@
 
 use crate::app::AppState;
 use crate::routes::{
-    apps, auth, channels, gateway, guilds, invites, messages, system, users, webhooks,
+    admin, apps, auth, channels, gateway, guilds, invites, messages, system, users, webhooks,
 };
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
@@ -13,6 +13,7 @@ use axum::routing::{delete, get, patch, post, put};
 /// The API under one version prefix.
 fn api() -> Router<AppState> {
     Router::new()
+        .route("/admin/gateway/disconnect", post(admin::disconnect))
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))

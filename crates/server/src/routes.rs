@@ -1,6 +1,7 @@
 //! HTTP handlers, thin by design: extract, authenticate, call one service function, shape the
 //! response. Grouped by resource; `router.rs` registers them.
 
+pub mod admin;
 pub mod apps;
 pub mod auth;
 pub mod channels;
