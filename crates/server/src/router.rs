@@ -2,7 +2,8 @@
 
 use crate::app::AppState;
 use crate::routes::{
-    admin, apps, auth, channels, gateway, guilds, invites, messages, system, users, webhooks,
+    admin, apps, auth, channels, events, gateway, guilds, invites, messages, system, users,
+    webhooks,
 };
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
@@ -14,6 +15,24 @@ use axum::routing::{delete, get, patch, post, put};
 fn api() -> Router<AppState> {
     Router::new()
         .route("/admin/gateway/disconnect", post(admin::disconnect))
+        .route(
+            "/guilds/{guild_id}/scheduled-events",
+            get(events::list).post(events::create),
+        )
+        .route(
+            "/guilds/{guild_id}/scheduled-events/{event_id}",
+            get(events::get)
+                .patch(events::modify)
+                .delete(events::delete),
+        )
+        .route(
+            "/guilds/{guild_id}/scheduled-events/{event_id}/users",
+            get(events::users),
+        )
+        .route(
+            "/guilds/{guild_id}/scheduled-events/{event_id}/users/@me",
+            put(events::interested).delete(events::not_interested),
+        )
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))

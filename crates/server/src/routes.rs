@@ -5,6 +5,7 @@ pub mod admin;
 pub mod apps;
 pub mod auth;
 pub mod channels;
+pub mod events;
 pub mod gateway;
 pub mod guilds;
 pub mod invites;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod channels;
 pub mod commands;
 pub mod dms;
+pub mod events;
 pub mod guilds;
 pub mod interactions;
 pub mod invites;

@@ -150,3 +150,42 @@ pub async fn list(app: &AppState, user: &UserRow) -> Result<Vec<Channel>, ApiErr
     }
     Ok(out)
 }
+
+/// Sends a DM from the instance's system account (reminders); opens the DM if needed. No shared
+/// community is required: the system account writes to anyone.
+pub async fn system_message(
+    app: &AppState,
+    from: &UserRow,
+    to: &UserRow,
+    content: &str,
+) -> Result<(), ApiError> {
+    let (ch, created) = app
+        .store
+        .open_dm(from.id, to.id, &row(app, kind::DM, None, None))
+        .await?;
+    let users = vec![from.clone(), to.clone()];
+    if created {
+        let v = views::dm_channel(&ch, &users, to.id);
+        app.bus
+            .publish(Event::new(
+                "CHANNEL_CREATE",
+                &v,
+                Audience::Users(vec![to.id]),
+                0,
+            ))
+            .await;
+    }
+    let ctx = crate::service::perms::ChannelCtx::load(app, ch.id, from.id).await?;
+    let draft = crate::service::messages::Draft {
+        content: content.to_owned(),
+        ..Default::default()
+    };
+    crate::service::messages::post(
+        app,
+        &ctx,
+        draft,
+        crate::service::messages::Posting::member(from, &ctx),
+    )
+    .await?;
+    Ok(())
+}

@@ -8,6 +8,7 @@ mod auth;
 mod bots;
 mod channels;
 mod errors;
+mod events;
 mod gateway;
 mod guilds;
 mod invites;
