@@ -58,6 +58,8 @@ def bot_command(lib, root):
         return ["node", os.path.join(HERE, "discordjs", "bot.js")]
     if lib == "twilight":
         return [os.path.join(root, "target", "debug", "twilight-bot")]
+    if lib == "serenity":
+        return [os.path.join(root, "target", "debug", "serenity-bot")]
     raise SystemExit(f"unknown library {lib}")
 
 
@@ -112,7 +114,7 @@ def check_library(lib, root, owner, guild, channel, n):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--coterie", required=True)
-    ap.add_argument("--libs", default="discordpy,discordjs,twilight")
+    ap.add_argument("--libs", default="discordpy,discordjs,twilight,serenity")
     args = ap.parse_args()
     root = os.path.dirname(HERE)
     data = tempfile.mkdtemp()

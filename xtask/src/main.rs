@@ -104,10 +104,13 @@ fn compat() -> anyhow::Result<()> {
         "-p",
         "twilight-bot",
     ]);
-    status(build, "building coterie and the twilight bot")?;
+    status(build, "building coterie and the twilight and serenity bots")?;
     let mut run = Command::new("python3");
     run.args(["compat/run.py", "--coterie", "target/debug/coterie"]);
-    status(run, "compatibility suite: discord.py, discord.js, twilight")
+    status(
+        run,
+        "compatibility suite: discord.py, discord.js, twilight, serenity",
+    )
 }
 
 fn test(rest: &[String]) -> anyhow::Result<()> {
@@ -134,7 +137,14 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
         drop_test_schemas(&pg);
     }
     let mut all = cargo();
-    all.args(["test", "--workspace"]);
+    all.args([
+        "test",
+        "--workspace",
+        "--exclude",
+        "twilight-bot",
+        "--exclude",
+        "serenity-bot",
+    ]);
     if use_pg {
         all.env("TEST_DATABASE_URL", &pg);
     }

@@ -119,9 +119,10 @@ pub struct Resume {
 /// Op 3 (and IDENTIFY's `presence`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct PresenceUpdate {
-    /// Idle since (unix ms) or null.
+    /// Idle since (unix ms) or null. Kept as given: serenity sends a serialised `SystemTime`
+    /// object here, which Discord tolerates.
     #[serde(default)]
-    pub since: Option<u64>,
+    pub since: Option<serde_json::Value>,
     /// Activities.
     #[serde(default)]
     pub activities: Vec<serde_json::Value>,

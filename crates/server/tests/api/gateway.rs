@@ -444,3 +444,20 @@ async fn the_gateway_also_answers_on_a_double_slash_path() -> R {
     assert!(hello.to_text()?.contains("heartbeat_interval"));
     Ok(())
 }
+
+#[tokio::test]
+async fn identify_accepts_serenitys_presence_with_a_system_time_object() -> R {
+    let app = TestApp::new().await;
+    let u = app.user("alice").await;
+    let gw = app
+        .gateway_with(
+            &u,
+            json!({"token": u.token, "intents": 1, "compress": true, "large_threshold": 250, "shard": [0, 1],
+                "properties": {"os": "linux", "browser": "serenity", "device": "serenity"},
+                "presence": {"afk": false, "status": "online", "activities": [],
+                    "since": {"secs_since_epoch": 1_767_225_600u64, "nanos_since_epoch": 0}}}),
+        )
+        .await;
+    assert_eq!(gw.ready["shard"], json!([0, 1]));
+    Ok(())
+}
