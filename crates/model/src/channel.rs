@@ -54,7 +54,7 @@ pub mod kind {
 
 /// A channel. Keys that do not apply to a channel's type are omitted; keys that apply but have no
 /// value are `null` (discord.js tests `'key' in data`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Channel {
     /// Channel id.
     pub id: Snowflake,

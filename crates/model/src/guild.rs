@@ -4,7 +4,7 @@ use crate::{Permissions, Snowflake, Timestamp, channel::Channel, user::User};
 use serde::{Deserialize, Serialize};
 
 /// Role colours (the newer `colors` object; `color` is still sent beside it).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoleColors {
     /// Main colour.
     pub primary_color: u32,
@@ -15,7 +15,7 @@ pub struct RoleColors {
 }
 
 /// Role tags (bots' managed roles).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoleTags {
     /// The bot this role belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -23,7 +23,7 @@ pub struct RoleTags {
 }
 
 /// A role.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Role {
     /// Role id; @everyone's equals the guild id.
     pub id: Snowflake,
@@ -55,7 +55,7 @@ pub struct Role {
 }
 
 /// A guild member.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Member {
     /// The user (omitted in MESSAGE_CREATE's partial member).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -88,7 +88,7 @@ pub struct Member {
 }
 
 /// The REST guild object (`GET /guilds/{id}`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Guild {
     /// Guild id.
     pub id: Snowflake,
@@ -159,7 +159,7 @@ pub struct Guild {
 }
 
 /// GUILD_CREATE: the guild plus gateway-only state.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GatewayGuild {
     /// REST fields.
     #[serde(flatten)]
@@ -191,7 +191,7 @@ pub struct GatewayGuild {
 }
 
 /// A ban.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Ban {
     /// Why.
     pub reason: Option<String>,

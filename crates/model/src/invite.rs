@@ -4,7 +4,7 @@ use crate::{Snowflake, Timestamp, user::User};
 use serde::{Deserialize, Serialize};
 
 /// The guild part of an invite.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InviteGuild {
     /// Guild id.
     pub id: Snowflake,
@@ -31,7 +31,7 @@ pub struct InviteGuild {
 }
 
 /// The channel part of an invite.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InviteChannel {
     /// Channel id.
     pub id: Snowflake,
@@ -43,7 +43,7 @@ pub struct InviteChannel {
 }
 
 /// Extra fields visible to those who manage invites.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InviteMetadata {
     /// Times used.
     pub uses: u32,
@@ -58,7 +58,7 @@ pub struct InviteMetadata {
 }
 
 /// An invite.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Invite {
     /// 0 guild, 1 group DM, 2 friend.
     #[serde(rename = "type")]

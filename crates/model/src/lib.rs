@@ -10,6 +10,7 @@ pub mod invite;
 pub mod mentions;
 pub mod message;
 pub mod permissions;
+mod schema;
 pub mod snowflake;
 pub mod time;
 pub mod user;

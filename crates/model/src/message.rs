@@ -35,7 +35,7 @@ pub const FLAG_EPHEMERAL: u64 = 1 << 6;
 pub const FLAG_SUPPRESS_NOTIFICATIONS: u64 = 1 << 12;
 
 /// A user inside `mentions`, with a partial member in guilds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MentionedUser {
     /// The user.
     #[serde(flatten)]
@@ -46,7 +46,7 @@ pub struct MentionedUser {
 }
 
 /// A reply or crosspost reference.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MessageReference {
     /// 0 = reply (default), 1 = forward.
     #[serde(rename = "type", default)]
@@ -66,7 +66,7 @@ pub struct MessageReference {
 }
 
 /// Reaction emoji: unicode (`id` null) or custom.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReactionEmoji {
     /// Custom emoji id.
     pub id: Option<Snowflake>,
@@ -75,7 +75,7 @@ pub struct ReactionEmoji {
 }
 
 /// Normal/burst split of a reaction count.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CountDetails {
     /// Super reactions (always 0).
     pub burst: u64,
@@ -84,7 +84,7 @@ pub struct CountDetails {
 }
 
 /// One emoji's reactions on a message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reaction {
     /// Total.
     pub count: u64,
@@ -101,7 +101,7 @@ pub struct Reaction {
 }
 
 /// A message.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     /// Message id.
     pub id: Snowflake,
@@ -164,5 +164,6 @@ pub struct Message {
     pub message_reference: Option<MessageReference>,
     /// The replied-to message (null when deleted); present on replies only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
     pub referenced_message: Option<Option<Box<Message>>>,
 }

@@ -164,7 +164,7 @@ pub const OVERWRITE_ROLE: u8 = 0;
 pub const OVERWRITE_MEMBER: u8 = 1;
 
 /// A channel permission overwrite (Discord's shape).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Overwrite {
     /// Role or user id.
     pub id: Snowflake,

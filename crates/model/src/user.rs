@@ -4,7 +4,7 @@ use crate::Snowflake;
 use serde::{Deserialize, Serialize};
 
 /// The public user object (every place a user appears: authors, members, mentions).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     /// User id.
     pub id: Snowflake,
@@ -31,7 +31,7 @@ pub struct User {
 }
 
 /// `GET /users/@me`: the user plus fields only its owner sees.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CurrentUser {
     /// Public fields.
     #[serde(flatten)]
@@ -53,7 +53,7 @@ pub struct CurrentUser {
 }
 
 /// A partial guild as listed by `GET /users/@me/guilds`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PartialGuild {
     /// Guild id.
     pub id: Snowflake,

@@ -11,6 +11,7 @@ pub mod gateway;
 pub mod ids;
 pub mod mail;
 pub mod metrics;
+pub mod openapi;
 pub mod ratelimit;
 pub mod router;
 pub mod routes;

@@ -1,6 +1,7 @@
 //! Every route, registered once, plus the middleware stack.
 
 use crate::app::AppState;
+use crate::openapi::{self, list, none, object, of};
 use crate::routes::{
     admin, apps, auth, channels, events, gateway, guilds, invites, messages, system, users,
     webhooks,
@@ -9,251 +10,172 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{delete, get, patch, post, put};
+use axum::routing::get;
 
-/// The API under one version prefix.
-fn api() -> Router<AppState> {
-    Router::new()
-        .route("/admin/gateway/disconnect", post(admin::disconnect))
-        .route(
-            "/guilds/{guild_id}/scheduled-events",
-            get(events::list).post(events::create),
-        )
-        .route(
-            "/guilds/{guild_id}/scheduled-events/{event_id}",
-            get(events::get)
-                .patch(events::modify)
-                .delete(events::delete),
-        )
-        .route(
-            "/guilds/{guild_id}/scheduled-events/{event_id}/users",
-            get(events::users),
-        )
-        .route(
-            "/guilds/{guild_id}/scheduled-events/{event_id}/users/@me",
-            put(events::interested).delete(events::not_interested),
-        )
-        .route("/auth/register", post(auth::register))
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/auth/verify", post(auth::verify))
-        .route("/auth/verify/resend", post(auth::resend_verification))
-        .route("/auth/forgot", post(auth::forgot))
-        .route("/auth/reset", post(auth::reset))
-        .route("/gateway", get(gateway::get_gateway))
-        .route("/gateway/bot", get(gateway::get_gateway_bot))
-        .route("/users/@me", get(users::me).patch(users::modify_me))
-        .route("/users/@me/guilds", get(users::my_guilds))
-        .route("/users/@me/guilds/{guild_id}", delete(users::leave_guild))
-        .route("/users/@me/guilds/{guild_id}/member", get(users::my_member))
-        .route(
-            "/users/@me/channels",
-            get(users::my_dms).post(users::open_dm),
-        )
-        .route("/users/{user_id}", get(users::get))
-        .route("/guilds", post(guilds::create))
-        .route(
-            "/guilds/{guild_id}",
-            get(guilds::get)
-                .patch(guilds::modify)
-                .delete(guilds::delete),
-        )
-        .route(
-            "/guilds/{guild_id}/channels",
-            get(guilds::channels)
-                .post(guilds::create_channel)
-                .patch(guilds::reorder_channels),
-        )
-        .route(
-            "/guilds/{guild_id}/roles",
-            get(guilds::roles)
-                .post(guilds::create_role)
-                .patch(guilds::reorder_roles),
-        )
-        .route(
-            "/guilds/{guild_id}/roles/{role_id}",
-            get(guilds::role)
-                .patch(guilds::modify_role)
-                .delete(guilds::delete_role),
-        )
-        .route("/guilds/{guild_id}/members", get(guilds::members))
-        .route(
-            "/guilds/{guild_id}/members/search",
-            get(guilds::search_members),
-        )
-        .route("/guilds/{guild_id}/members/@me", patch(guilds::modify_me))
-        .route(
-            "/guilds/{guild_id}/members/{user_id}",
-            get(guilds::member)
-                .patch(guilds::modify_member)
-                .delete(guilds::kick),
-        )
-        .route(
-            "/guilds/{guild_id}/members/{user_id}/roles/{role_id}",
-            put(guilds::add_member_role).delete(guilds::remove_member_role),
-        )
-        .route("/guilds/{guild_id}/bans", get(guilds::bans))
-        .route(
-            "/guilds/{guild_id}/bans/{user_id}",
-            get(guilds::ban)
-                .put(guilds::create_ban)
-                .delete(guilds::remove_ban),
-        )
-        .route("/guilds/{guild_id}/invites", get(guilds::invites))
-        .route(
-            "/channels/{channel_id}",
-            get(channels::get)
-                .patch(channels::modify)
-                .delete(channels::delete),
-        )
-        .route(
-            "/channels/{channel_id}/permissions/{overwrite_id}",
-            put(channels::put_overwrite).delete(channels::delete_overwrite),
-        )
-        .route(
-            "/channels/{channel_id}/invites",
-            get(channels::invites).post(channels::create_invite),
-        )
-        .route("/channels/{channel_id}/typing", post(channels::typing))
-        .route("/channels/{channel_id}/pins", get(channels::pins))
-        .route(
-            "/channels/{channel_id}/pins/{message_id}",
-            put(channels::pin).delete(channels::unpin),
-        )
-        .route(
-            "/channels/{channel_id}/messages",
-            get(messages::list).post(messages::create),
-        )
-        .route(
-            "/channels/{channel_id}/messages/pins",
-            get(channels::pins_page),
-        )
-        .route(
-            "/channels/{channel_id}/messages/pins/{message_id}",
-            put(channels::pin).delete(channels::unpin),
-        )
-        .route(
-            "/channels/{channel_id}/messages/bulk-delete",
-            post(messages::bulk_delete),
-        )
-        .route(
-            "/channels/{channel_id}/messages/{message_id}",
-            get(messages::get)
-                .patch(messages::edit)
-                .delete(messages::delete),
-        )
-        .route(
-            "/channels/{channel_id}/messages/{message_id}/ack",
-            post(messages::ack),
-        )
-        .route(
-            "/channels/{channel_id}/messages/{message_id}/reactions",
-            delete(messages::clear_all),
-        )
-        .route(
-            "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
-            get(messages::reaction_users).delete(messages::clear_emoji),
-        )
-        .route(
-            "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
-            put(messages::react).delete(messages::unreact),
-        )
-        .route(
-            "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user_id}",
-            delete(messages::remove_user_reaction),
-        )
-        .route(
-            "/invites/{code}",
-            get(invites::get)
-                .post(invites::accept)
-                .delete(invites::delete),
-        )
-        .route("/applications", get(apps::list).post(apps::create))
-        .route("/applications/@me", get(apps::me).patch(apps::modify_me))
-        .route("/oauth2/applications/@me", get(apps::me))
-        .route(
-            "/applications/{application_id}",
-            get(apps::get).patch(apps::modify),
-        )
-        .route("/applications/{application_id}/bot", post(apps::create_bot))
-        .route(
-            "/applications/{application_id}/bot/reset",
-            post(apps::reset_token),
-        )
-        .route(
-            "/oauth2/authorize",
-            get(apps::authorize_info).post(apps::authorize),
-        )
-        .route(
-            "/applications/{application_id}/commands",
-            get(apps::list_commands)
-                .post(apps::create_command)
-                .put(apps::overwrite_commands),
-        )
-        .route(
-            "/applications/{application_id}/commands/{command_id}",
-            get(apps::get_command)
-                .patch(apps::edit_command)
-                .delete(apps::delete_command),
-        )
-        .route(
-            "/applications/{application_id}/guilds/{guild_id}/commands",
-            get(apps::list_guild_commands)
-                .post(apps::create_guild_command)
-                .put(apps::overwrite_guild_commands),
-        )
-        .route(
-            "/applications/{application_id}/guilds/{guild_id}/commands/permissions",
-            get(apps::command_permissions),
-        )
-        .route(
-            "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
-            get(apps::get_guild_command)
-                .patch(apps::edit_guild_command)
-                .delete(apps::delete_guild_command),
-        )
-        .route(
-            "/guilds/{guild_id}/application-command-index",
-            get(apps::guild_index),
-        )
-        .route("/interactions", post(webhooks::invoke))
-        .route(
-            "/interactions/{interaction_id}/{token}/callback",
-            post(webhooks::callback),
-        )
-        .route(
-            "/channels/{channel_id}/webhooks",
-            get(webhooks::list_channel).post(webhooks::create),
-        )
-        .route("/guilds/{guild_id}/webhooks", get(webhooks::list_guild))
-        .route(
-            "/webhooks/{webhook_id}",
-            get(webhooks::get)
-                .patch(webhooks::modify)
-                .delete(webhooks::delete),
-        )
-        .route(
-            "/webhooks/{webhook_id}/{token}",
-            get(webhooks::get_by_token)
-                .patch(webhooks::modify_by_token)
-                .delete(webhooks::delete_by_token)
-                .post(webhooks::execute),
-        )
-        .route(
-            "/webhooks/{webhook_id}/{token}/slack",
-            post(webhooks::execute_slack),
-        )
-        .route(
-            "/webhooks/{webhook_id}/{token}/messages/{message_id}",
-            get(webhooks::get_message)
-                .patch(webhooks::edit_message)
-                .delete(webhooks::delete_message),
-        )
+/// Registers a route and documents it in one line each.
+macro_rules! api {
+    ($r:ident, $d:ident: $( $m:ident $path:literal $h:path, $summary:literal, $req:expr => $resp:expr; )*) => {
+        $(
+            $r = $r.route($path, axum::routing::$m($h));
+            $d.add(stringify!($m), $path, $summary, $req, $resp);
+        )*
+    };
+}
+
+/// The API under one version prefix, and its OpenAPI document.
+fn api() -> (Router<AppState>, openapi::Doc) {
+    use crate::service as s;
+    use coterie_model::{channel::Channel, guild, invite::Invite, message::Message, user};
+    let mut r = Router::new();
+    let mut d = openapi::Doc::default();
+    api! { r, d:
+        post "/auth/register" auth::register, "Create an account (the first administers the instance)", of::<s::auth::RegisterRequest>() => object();
+        post "/auth/login" auth::login, "Log in with username or email", of::<auth::Login>() => object();
+        post "/auth/logout" auth::logout, "Revoke the presented token", none() => none();
+        post "/auth/verify" auth::verify, "Confirm an email address with the mailed token", object() => none();
+        post "/auth/verify/resend" auth::resend_verification, "Send the verification email again", none() => none();
+        post "/auth/forgot" auth::forgot, "Email a password-reset link", object() => none();
+        post "/auth/reset" auth::reset, "Set a new password with the mailed token", object() => object();
+        post "/admin/gateway/disconnect" admin::disconnect, "Close a user's gateway sessions (resumable)", object() => object();
+        get "/gateway" gateway::get_gateway, "Gateway URL", none() => object();
+        get "/gateway/bot" gateway::get_gateway_bot, "Gateway URL, shards and session limits", none() => object();
+        get "/users/@me" users::me, "The current user", none() => of::<user::CurrentUser>();
+        patch "/users/@me" users::modify_me, "Edit the current user", of::<s::users::ModifyMe>() => of::<user::CurrentUser>();
+        get "/users/@me/guilds" users::my_guilds, "Guilds of the current user", none() => list::<user::PartialGuild>();
+        delete "/users/@me/guilds/{guild_id}" users::leave_guild, "Leave a guild", none() => none();
+        get "/users/@me/guilds/{guild_id}/member" users::my_member, "The current user's membership", none() => of::<guild::Member>();
+        get "/users/@me/channels" users::my_dms, "DM channels", none() => list::<Channel>();
+        post "/users/@me/channels" users::open_dm, "Open a DM or create a group DM", object() => of::<Channel>();
+        get "/users/{user_id}" users::get, "A user", none() => of::<user::User>();
+        post "/guilds" guilds::create, "Create a guild", of::<s::guilds::CreateGuild>() => of::<guild::Guild>();
+        get "/guilds/{guild_id}" guilds::get, "A guild", none() => of::<guild::Guild>();
+        patch "/guilds/{guild_id}" guilds::modify, "Edit a guild", of::<s::guilds::ModifyGuild>() => of::<guild::Guild>();
+        delete "/guilds/{guild_id}" guilds::delete, "Delete a guild (owner)", none() => none();
+        get "/guilds/{guild_id}/channels" guilds::channels, "Visible channels", none() => list::<Channel>();
+        post "/guilds/{guild_id}/channels" guilds::create_channel, "Create a channel", of::<s::channels::ChannelBody>() => of::<Channel>();
+        patch "/guilds/{guild_id}/channels" guilds::reorder_channels, "Reorder channels", object() => none();
+        get "/guilds/{guild_id}/roles" guilds::roles, "Roles", none() => list::<guild::Role>();
+        post "/guilds/{guild_id}/roles" guilds::create_role, "Create a role", of::<s::roles::RoleBody>() => of::<guild::Role>();
+        patch "/guilds/{guild_id}/roles" guilds::reorder_roles, "Reorder roles", object() => list::<guild::Role>();
+        get "/guilds/{guild_id}/roles/{role_id}" guilds::role, "A role", none() => of::<guild::Role>();
+        patch "/guilds/{guild_id}/roles/{role_id}" guilds::modify_role, "Edit a role", of::<s::roles::RoleBody>() => of::<guild::Role>();
+        delete "/guilds/{guild_id}/roles/{role_id}" guilds::delete_role, "Delete a role", none() => none();
+        get "/guilds/{guild_id}/members" guilds::members, "Members by user id", none() => list::<guild::Member>();
+        get "/guilds/{guild_id}/members/search" guilds::search_members, "Members by name prefix", none() => list::<guild::Member>();
+        patch "/guilds/{guild_id}/members/@me" guilds::modify_me, "Edit one's own membership (nickname)", of::<s::members::ModifyMember>() => of::<guild::Member>();
+        get "/guilds/{guild_id}/members/{user_id}" guilds::member, "A member", none() => of::<guild::Member>();
+        patch "/guilds/{guild_id}/members/{user_id}" guilds::modify_member, "Edit a member", of::<s::members::ModifyMember>() => of::<guild::Member>();
+        delete "/guilds/{guild_id}/members/{user_id}" guilds::kick, "Kick a member", none() => none();
+        put "/guilds/{guild_id}/members/{user_id}/roles/{role_id}" guilds::add_member_role, "Give a member a role", none() => none();
+        delete "/guilds/{guild_id}/members/{user_id}/roles/{role_id}" guilds::remove_member_role, "Take a role from a member", none() => none();
+        get "/guilds/{guild_id}/bans" guilds::bans, "Bans", none() => list::<guild::Ban>();
+        get "/guilds/{guild_id}/bans/{user_id}" guilds::ban, "A ban", none() => of::<guild::Ban>();
+        put "/guilds/{guild_id}/bans/{user_id}" guilds::create_ban, "Ban a user", object() => none();
+        delete "/guilds/{guild_id}/bans/{user_id}" guilds::remove_ban, "Lift a ban", none() => none();
+        get "/guilds/{guild_id}/invites" guilds::invites, "A guild's invites", none() => list::<Invite>();
+        get "/guilds/{guild_id}/webhooks" webhooks::list_guild, "A guild's webhooks", none() => object();
+        get "/guilds/{guild_id}/application-command-index" apps::guild_index, "Commands usable in a guild", none() => object();
+        get "/guilds/{guild_id}/scheduled-events" events::list, "Scheduled events", none() => object();
+        post "/guilds/{guild_id}/scheduled-events" events::create, "Schedule an event", object() => object();
+        get "/guilds/{guild_id}/scheduled-events/{event_id}" events::get, "A scheduled event", none() => object();
+        patch "/guilds/{guild_id}/scheduled-events/{event_id}" events::modify, "Edit a scheduled event", object() => object();
+        delete "/guilds/{guild_id}/scheduled-events/{event_id}" events::delete, "Delete a scheduled event", none() => none();
+        get "/guilds/{guild_id}/scheduled-events/{event_id}/users" events::users, "Interested users", none() => object();
+        put "/guilds/{guild_id}/scheduled-events/{event_id}/users/@me" events::interested, "Mark interest", none() => none();
+        delete "/guilds/{guild_id}/scheduled-events/{event_id}/users/@me" events::not_interested, "Remove interest", none() => none();
+        get "/channels/{channel_id}" channels::get, "A channel", none() => of::<Channel>();
+        patch "/channels/{channel_id}" channels::modify, "Edit a channel", of::<s::channels::ChannelBody>() => of::<Channel>();
+        delete "/channels/{channel_id}" channels::delete, "Delete a channel, close a DM or leave a group DM", none() => of::<Channel>();
+        put "/channels/{channel_id}/permissions/{overwrite_id}" channels::put_overwrite, "Set a permission overwrite", object() => none();
+        delete "/channels/{channel_id}/permissions/{overwrite_id}" channels::delete_overwrite, "Remove a permission overwrite", none() => none();
+        get "/channels/{channel_id}/invites" channels::invites, "A channel's invites", none() => list::<Invite>();
+        post "/channels/{channel_id}/invites" channels::create_invite, "Create an invite", object() => of::<Invite>();
+        post "/channels/{channel_id}/typing" channels::typing, "Show typing", none() => none();
+        get "/channels/{channel_id}/pins" channels::pins, "Pinned messages", none() => list::<Message>();
+        put "/channels/{channel_id}/pins/{message_id}" channels::pin, "Pin a message", none() => none();
+        delete "/channels/{channel_id}/pins/{message_id}" channels::unpin, "Unpin a message", none() => none();
+        get "/channels/{channel_id}/messages" messages::list, "History, newest first", none() => list::<Message>();
+        post "/channels/{channel_id}/messages" messages::create, "Send a message", of::<s::messages::CreateMessage>() => of::<Message>();
+        get "/channels/{channel_id}/messages/pins" channels::pins_page, "Pinned messages, paged", none() => object();
+        put "/channels/{channel_id}/messages/pins/{message_id}" channels::pin, "Pin a message", none() => none();
+        delete "/channels/{channel_id}/messages/pins/{message_id}" channels::unpin, "Unpin a message", none() => none();
+        post "/channels/{channel_id}/messages/bulk-delete" messages::bulk_delete, "Delete 2-100 recent messages", object() => none();
+        get "/channels/{channel_id}/messages/{message_id}" messages::get, "A message", none() => of::<Message>();
+        patch "/channels/{channel_id}/messages/{message_id}" messages::edit, "Edit a message", of::<s::messages::EditMessage>() => of::<Message>();
+        delete "/channels/{channel_id}/messages/{message_id}" messages::delete, "Delete a message", none() => none();
+        post "/channels/{channel_id}/messages/{message_id}/ack" messages::ack, "Mark read up to a message", none() => object();
+        delete "/channels/{channel_id}/messages/{message_id}/reactions" messages::clear_all, "Remove all reactions", none() => none();
+        get "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}" messages::reaction_users, "Who reacted", none() => list::<user::User>();
+        delete "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}" messages::clear_emoji, "Remove one emoji's reactions", none() => none();
+        put "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me" messages::react, "React", none() => none();
+        delete "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me" messages::unreact, "Remove one's reaction", none() => none();
+        delete "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user_id}" messages::remove_user_reaction, "Remove someone's reaction", none() => none();
+        get "/channels/{channel_id}/webhooks" webhooks::list_channel, "A channel's webhooks", none() => object();
+        post "/channels/{channel_id}/webhooks" webhooks::create, "Create a webhook", object() => object();
+        get "/invites/{code}" invites::get, "Look up an invite (no login needed)", none() => of::<Invite>();
+        post "/invites/{code}" invites::accept, "Join through an invite", none() => of::<Invite>();
+        delete "/invites/{code}" invites::delete, "Revoke an invite", none() => of::<Invite>();
+        get "/applications" apps::list, "The caller's applications", none() => object();
+        post "/applications" apps::create, "Create an application", object() => object();
+        get "/applications/@me" apps::me, "The bot's application", none() => object();
+        patch "/applications/@me" apps::modify_me, "Edit the bot's application", object() => object();
+        get "/oauth2/applications/@me" apps::me, "The bot's application", none() => object();
+        get "/applications/{application_id}" apps::get, "An application (owner)", none() => object();
+        patch "/applications/{application_id}" apps::modify, "Edit an application (privileged intents in flags)", object() => object();
+        post "/applications/{application_id}/bot" apps::create_bot, "Create the bot account; returns its token", none() => object();
+        post "/applications/{application_id}/bot/reset" apps::reset_token, "New bot token", none() => object();
+        get "/oauth2/authorize" apps::authorize_info, "What the Add-bot page shows", none() => object();
+        post "/oauth2/authorize" apps::authorize, "Add a bot to a guild", object() => object();
+        get "/applications/{application_id}/commands" apps::list_commands, "Global commands", none() => object();
+        post "/applications/{application_id}/commands" apps::create_command, "Create or replace a global command", object() => object();
+        put "/applications/{application_id}/commands" apps::overwrite_commands, "Replace all global commands", object() => object();
+        get "/applications/{application_id}/commands/{command_id}" apps::get_command, "A global command", none() => object();
+        patch "/applications/{application_id}/commands/{command_id}" apps::edit_command, "Edit a global command", object() => object();
+        delete "/applications/{application_id}/commands/{command_id}" apps::delete_command, "Delete a global command", none() => none();
+        get "/applications/{application_id}/guilds/{guild_id}/commands" apps::list_guild_commands, "Guild commands", none() => object();
+        post "/applications/{application_id}/guilds/{guild_id}/commands" apps::create_guild_command, "Create or replace a guild command", object() => object();
+        put "/applications/{application_id}/guilds/{guild_id}/commands" apps::overwrite_guild_commands, "Replace all guild commands", object() => object();
+        get "/applications/{application_id}/guilds/{guild_id}/commands/permissions" apps::command_permissions, "Command permissions", none() => object();
+        get "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}" apps::get_guild_command, "A guild command", none() => object();
+        patch "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}" apps::edit_guild_command, "Edit a guild command", object() => object();
+        delete "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}" apps::delete_guild_command, "Delete a guild command", none() => none();
+        post "/interactions" webhooks::invoke, "Invoke a command or component (waits up to 3 s for the bot)", object() => object();
+        post "/interactions/{interaction_id}/{token}/callback" webhooks::callback, "A bot's answer to an interaction", object() => object();
+        get "/webhooks/{webhook_id}" webhooks::get, "A webhook", none() => object();
+        patch "/webhooks/{webhook_id}" webhooks::modify, "Edit a webhook", object() => object();
+        delete "/webhooks/{webhook_id}" webhooks::delete, "Delete a webhook", none() => none();
+        get "/webhooks/{webhook_id}/{token}" webhooks::get_by_token, "A webhook, by token", none() => object();
+        patch "/webhooks/{webhook_id}/{token}" webhooks::modify_by_token, "Edit a webhook, by token", object() => object();
+        delete "/webhooks/{webhook_id}/{token}" webhooks::delete_by_token, "Delete a webhook, by token", none() => none();
+        post "/webhooks/{webhook_id}/{token}" webhooks::execute, "Execute a webhook (or an interaction follow-up)", object() => of::<Message>();
+        post "/webhooks/{webhook_id}/{token}/slack" webhooks::execute_slack, "Execute with Slack's payload", object() => of::<Message>();
+        get "/webhooks/{webhook_id}/{token}/messages/{message_id}" webhooks::get_message, "A webhook message", none() => of::<Message>();
+        patch "/webhooks/{webhook_id}/{token}/messages/{message_id}" webhooks::edit_message, "Edit a webhook message", object() => of::<Message>();
+        delete "/webhooks/{webhook_id}/{token}/messages/{message_id}" webhooks::delete_message, "Delete a webhook message", none() => none();
+    }
+    (r, d)
+}
+
+/// The OpenAPI document of the API.
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1.build()
 }
 
 /// The whole application.
 pub fn build(app: AppState) -> Router {
-    let api = api();
+    let (api, doc) = api();
+    let doc = std::sync::Arc::new(doc.build().to_json().unwrap_or_else(|_| "{}".to_owned()));
+    let serve_doc = move || {
+        let doc = doc.clone();
+        async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                doc.as_str().to_owned(),
+            )
+        }
+    };
+    let api = api.route("/openapi.json", get(serve_doc));
     Router::new()
         .nest("/api/v10", api.clone())
         .nest("/api/v9", api.clone())

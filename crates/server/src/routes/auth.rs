@@ -28,7 +28,7 @@ pub async fn register(
 }
 
 /// Body of `POST /auth/login`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Login {
     login: String,
     password: String,

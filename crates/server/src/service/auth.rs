@@ -132,7 +132,7 @@ pub async fn set_registration_mode(
 }
 
 /// A registration request.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct RegisterRequest {
     /// Handle.
     pub username: String,

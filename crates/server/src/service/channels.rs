@@ -19,7 +19,7 @@ use serde_json::json;
 const MAX_CHANNELS: i64 = 500;
 
 /// Body of channel create and modify.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ChannelBody {
     name: Option<String>,
     #[serde(rename = "type")]

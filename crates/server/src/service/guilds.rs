@@ -18,7 +18,7 @@ use serde_json::json;
 const MAX_GUILDS_PER_USER: usize = 200;
 
 /// `POST /guilds`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateGuild {
     /// 2–100 characters.
     pub name: String,
@@ -28,7 +28,7 @@ pub struct CreateGuild {
 }
 
 /// `PATCH /guilds/{id}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ModifyGuild {
     name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]

@@ -32,7 +32,7 @@ pub struct SearchQuery {
 }
 
 /// Body of `PATCH /guilds/{id}/members/{user}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ModifyMember {
     #[serde(default, deserialize_with = "nullable")]
     nick: Option<Option<String>>,

@@ -24,7 +24,7 @@ const BULK_DELETE_MAX_AGE_MS: i64 = 14 * 24 * 3600 * 1000;
 const NONCE_WINDOW_MS: i64 = 5 * 60 * 1000;
 
 /// Body of `PATCH /channels/{id}/messages/{id}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct EditMessage {
     #[serde(default, deserialize_with = "crate::extract::nullable")]
     content: Option<Option<String>>,

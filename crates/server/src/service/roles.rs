@@ -18,7 +18,7 @@ use serde_json::json;
 const MAX_ROLES: usize = 250;
 
 /// Body of role create and modify.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct RoleBody {
     name: Option<String>,
     permissions: Option<Permissions>,
@@ -33,7 +33,7 @@ pub struct RoleBody {
 }
 
 /// The `colors` object; only the primary colour is stored.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct Colors {
     primary_color: Option<u32>,
 }

@@ -11,7 +11,7 @@ use coterie_store::{StoreError, UserPatch, UserRow};
 use serde::{Deserialize, Serialize};
 
 /// Body of `PATCH /users/@me`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ModifyMe {
     username: Option<String>,
     #[serde(default, deserialize_with = "nullable")]

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 pub const MAX_CONTENT: usize = 2000;
 
 /// `allowed_mentions`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct AllowedMentions {
     pub(crate) parse: Option<Vec<String>>,
     pub(crate) users: Option<Vec<Snowflake>>,
@@ -27,7 +27,7 @@ pub struct AllowedMentions {
 }
 
 /// Body of `POST /channels/{id}/messages`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct CreateMessage {
     pub(crate) content: Option<String>,
     pub(crate) nonce: Option<Value>,
