@@ -99,10 +99,10 @@ fn compat() -> anyhow::Result<()> {
         "build",
         "-p",
         "coterie-server",
-        "--bin",
-        "coterie",
         "-p",
         "twilight-bot",
+        "-p",
+        "serenity-bot",
     ]);
     status(build, "building coterie and the twilight and serenity bots")?;
     let mut run = Command::new("python3");
