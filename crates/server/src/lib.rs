@@ -2,6 +2,7 @@
 //! store, with an in-process event bus. `main.rs` wraps it in the `coterie` command.
 
 pub mod app;
+pub mod assets;
 pub mod bus;
 pub mod clock;
 pub mod config;

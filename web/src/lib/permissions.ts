@@ -72,19 +72,19 @@ export function channelPermissions(g: GuildState, ch: Channel, userId: string): 
   if (p === ALL) return ALL;
   const ows = ch.permission_overwrites ?? [];
   const everyone = ows.find((o) => o.type === 0 && o.id === g.id);
-  if (everyone) p = (p & ~BigInt(everyone.deny)) | BigInt(everyone.allow);
+  if (everyone) p = (p & ~BigInt(everyone.deny ?? "0")) | BigInt(everyone.allow ?? "0");
   const roles = g.members[userId]?.roles ?? [];
   let allow = 0n;
   let deny = 0n;
   for (const o of ows) {
     if (o.type === 0 && roles.includes(o.id)) {
-      allow |= BigInt(o.allow);
-      deny |= BigInt(o.deny);
+      allow |= BigInt(o.allow ?? "0");
+      deny |= BigInt(o.deny ?? "0");
     }
   }
   p = (p & ~deny) | allow;
   const mine = ows.find((o) => o.type === 1 && o.id === userId);
-  if (mine) p = (p & ~BigInt(mine.deny)) | BigInt(mine.allow);
+  if (mine) p = (p & ~BigInt(mine.deny ?? "0")) | BigInt(mine.allow ?? "0");
   if (!(p & P.VIEW_CHANNEL)) return 0n;
   return p;
 }

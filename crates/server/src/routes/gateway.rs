@@ -80,5 +80,5 @@ pub async fn root(State(app): State<AppState>, req: Request) -> Response {
     if is_upgrade(&parts.headers) {
         return upgrade(app, parts).await;
     }
-    crate::routes::system::web_index().await
+    crate::assets::serve("/", &parts.headers)
 }

@@ -4,7 +4,7 @@ use crate::app::AppState;
 use crate::error::{ApiError, json_response};
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 /// Known path, wrong method.
@@ -41,10 +41,9 @@ pub async fn metrics() -> Response {
         .into_response()
 }
 
-/// The web app's shell. The full client arrives with the web issue (#3); until then this page
-/// tells a visitor that the server runs and where its API is.
+/// The web app's shell.
 pub async fn web_index() -> Response {
-    Html(include_str!("../../assets/index.html")).into_response()
+    crate::assets::serve("/", &axum::http::HeaderMap::new())
 }
 
 /// Anything unmatched: JSON 404 under `/api`, the gateway for bare-slash upgrades (`//`), else
@@ -61,5 +60,5 @@ pub async fn fallback(State(app): State<AppState>, req: Request) -> Response {
         let (parts, _) = req.into_parts();
         return crate::routes::gateway::upgrade(app, parts).await;
     }
-    web_index().await
+    crate::assets::serve(&path, req.headers())
 }
