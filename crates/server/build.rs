@@ -54,9 +54,8 @@ fn main() {
         list.push(root.join("index.html"));
     }
     list.sort();
-    let mut code = String::from(
-        "/// Embedded web client files: (path, mime, bytes, gzip bytes, etag).\npub static FILES: &[(&str, &str, &[u8], &[u8], &str)] = &[\n",
-    );
+    let mut code =
+        String::from("/// Embedded web client files.\npub static FILES: &[Asset] = &[\n");
     for (i, f) in list.iter().enumerate() {
         let rel = f
             .strip_prefix(&root)
@@ -75,7 +74,7 @@ fn main() {
         }
         let _ = writeln!(
             code,
-            "    (\"/{rel}\", \"{}\", include_bytes!({:?}), include_bytes!({:?}), \"\\\"{h:016x}\\\"\"),",
+            "    Asset {{ path: \"/{rel}\", mime: \"{}\", raw: include_bytes!({:?}), gz: include_bytes!({:?}), etag: \"\\\"{h:016x}\\\"\" }},",
             mime(&rel),
             f.display().to_string(),
             gz_path.display().to_string()

@@ -1,7 +1,7 @@
 //! Project automation.
 //!
 //! - `cargo xtask run [-- serve flags]`: builds and starts Coterie on the embedded SQLite default.
-//! - `cargo xtask test [--sqlite-only] [--no-compat]`: formatting, lints, and every test — the
+//! - `cargo xtask test [--sqlite-only] [--no-compat] [--no-e2e]`: formatting, lints, and every test — the
 //!   store conformance suite, the API suite on SQLite and on PostgreSQL, and real bot libraries.
 
 use anyhow::{Context, bail};
@@ -40,7 +40,32 @@ fn status(mut c: Command, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Installs the web client's packages when missing.
+fn npm_ci() -> anyhow::Result<()> {
+    if !std::path::Path::new("web/node_modules/vite").exists() {
+        let mut npm = Command::new("npm");
+        npm.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir("web");
+        status(
+            npm,
+            "installing the web client's packages (web/package-lock.json)",
+        )?;
+    }
+    Ok(())
+}
+
+/// Builds the web client into web/dist (embedded by the server's build script).
+fn build_web() -> anyhow::Result<()> {
+    npm_ci()?;
+    let mut b = Command::new("npm");
+    b.args(["run", "build", "--silent"]).current_dir("web");
+    status(b, "building the web client")
+}
+
 fn run(rest: &[String]) -> anyhow::Result<()> {
+    if !std::path::Path::new("web/dist/index.html").exists() {
+        build_web()?;
+    }
     let mut c = cargo();
     c.args(["run", "--release", "--bin", "coterie", "--", "serve"]);
     c.args(rest.iter().filter(|a| *a != "--"));
@@ -133,6 +158,13 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
         "warnings",
     ]);
     status(clippy, "cargo clippy")?;
+    build_web()?;
+    let mut tc = Command::new("npm");
+    tc.args(["run", "typecheck", "--silent"]).current_dir("web");
+    status(tc, "web: typecheck")?;
+    let mut vt = Command::new("npx");
+    vt.args(["vitest", "run"]).current_dir("web");
+    status(vt, "web: unit tests (vitest)")?;
     if use_pg {
         drop_test_schemas(&pg);
     }
@@ -159,6 +191,12 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
     }
     if !rest.iter().any(|a| a == "--no-compat") {
         compat()?;
+    }
+    if !rest.iter().any(|a| a == "--no-e2e") {
+        let mut e2e = Command::new("node");
+        e2e.args(["e2e/run.mjs", "../target/debug/coterie"])
+            .current_dir("web");
+        status(e2e, "web: browser end-to-end tests (Playwright + Chromium)")?;
     }
     eprintln!("==> all tests passed");
     Ok(())

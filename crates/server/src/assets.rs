@@ -4,21 +4,28 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+/// One embedded file.
+#[derive(Debug)]
+pub struct Asset {
+    /// URL path, e.g. `/assets/index-abc.js`.
+    pub path: &'static str,
+    /// Content type.
+    pub mime: &'static str,
+    /// The bytes.
+    pub raw: &'static [u8],
+    /// The bytes, gzip-compressed at build time.
+    pub gz: &'static [u8],
+    /// Quoted content hash.
+    pub etag: &'static str,
+}
+
 include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
 /// Security headers for the app shell: no inline script, no framing, no sniffing.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-fn find(
-    path: &str,
-) -> Option<&'static (
-    &'static str,
-    &'static str,
-    &'static [u8],
-    &'static [u8],
-    &'static str,
-)> {
-    FILES.iter().find(|f| f.0 == path)
+fn find(path: &str) -> Option<&'static Asset> {
+    FILES.iter().find(|f| f.path == path)
 }
 
 /// Serves `path` if it is an embedded file, else the app shell (`/index.html`).
@@ -30,7 +37,13 @@ pub fn serve(path: &str, req_headers: &HeaderMap) -> Response {
             None => return StatusCode::NOT_FOUND.into_response(),
         },
     };
-    let (_, mime, raw, gz, etag) = *file;
+    let Asset {
+        mime,
+        raw,
+        gz,
+        etag,
+        ..
+    } = *file;
     if req_headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())

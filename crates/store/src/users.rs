@@ -214,6 +214,13 @@ impl Store {
         self.db.opt(SELECT_BY_TOKEN, args![hash]).await
     }
 
+    /// Revokes every token of a user; returns how many.
+    pub async fn delete_user_tokens(&self, user_id: i64) -> Result<u64> {
+        self.db
+            .exec("delete from auth_tokens where user_id = $1", args![user_id])
+            .await
+    }
+
     /// Revokes one token.
     pub async fn delete_token(&self, hash: &[u8]) -> Result<bool> {
         Ok(self

@@ -69,7 +69,7 @@ function Rail(props: { guildId?: string }) {
           </button>
         )}
       </For>
-      <button class="rail-item" aria-label="Create or join a community" onClick={() => setCreating(true)}>＋</button>
+      <button class="rail-item" aria-label="Create or join a community" onClick={() => setCreating(true)}>+</button>
       <Show when={creating()}><NewCommunity onClose={() => setCreating(false)} /></Show>
     </nav>
   );
@@ -108,9 +108,9 @@ export default function Main() {
     setDrawer(null);
     if (c) actions.ack(c);
   }));
-  // Leave a guild view that disappeared (kicked, deleted, left).
+  // Leave the view of a guild that went away (kicked, banned, deleted, left).
   createEffect(() => {
-    if (state.status === "ready" && guildId() && !state.guilds[guildId()!]) nav("/channels/@me", { replace: true });
+    if (state.removedGuild && state.removedGuild === guildId()) nav("/channels/@me", { replace: true });
   });
   const onLogout = () => (location.href = "/login");
   window.addEventListener("coterie:logout", onLogout);

@@ -48,6 +48,8 @@ export interface State {
   reads: Record<string, ReadState>;
   status: GatewayStatus;
   activeChannel: string | null;
+  /** The last guild removed by GUILD_DELETE (views of it close). */
+  removedGuild: string | null;
 }
 
 export function emptyState(): State {
@@ -64,6 +66,7 @@ export function emptyState(): State {
     reads: {},
     status: "connecting",
     activeChannel: null,
+    removedGuild: null,
   };
 }
 
@@ -126,13 +129,21 @@ export function applyEvent(set: SetStoreFunction<State>, t: string, d: any) {
     produce((s: State) => {
       switch (t) {
         case "READY": {
-          const fresh = emptyState();
-          fresh.me = d.user;
-          fresh.status = s.status;
-          fresh.activeChannel = s.activeChannel;
-          // Keep loaded history; reconnects refetch what changed.
-          fresh.messages = s.messages;
-          Object.assign(s, fresh);
+          // A new session: keep what is shown (guilds listed in READY are refreshed by their
+          // GUILD_CREATE, loaded history is refetched) and drop guilds no longer listed.
+          const listed = new Set<string>((d.guilds ?? []).map((g: { id: string }) => g.id));
+          for (const gid of Object.keys(s.guilds)) {
+            if (!listed.has(gid)) {
+              delete s.guilds[gid];
+              s.removedGuild = gid;
+            }
+          }
+          s.guildOrder = s.guildOrder.filter((g) => listed.has(g));
+          for (const [id, c] of Object.entries(s.channels)) if (c.guild_id && !listed.has(c.guild_id)) delete s.channels[id];
+          s.me = d.user;
+          s.dms = [];
+          s.reads = {};
+          s.typing = {};
           rememberUser(s, d.user);
           for (const c of d.private_channels ?? []) {
             s.channels[c.id] = c;
@@ -151,6 +162,7 @@ export function applyEvent(set: SetStoreFunction<State>, t: string, d: any) {
         case "GUILD_CREATE": {
           s.guilds[d.id] = guildFromCreate(d);
           if (!s.guildOrder.includes(d.id)) s.guildOrder.push(d.id);
+          for (const [id, c] of Object.entries(s.channels)) if (c.guild_id === d.id && !(d.channels ?? []).some((x: Channel) => x.id === id)) delete s.channels[id];
           for (const c of d.channels ?? []) s.channels[c.id] = { ...c, guild_id: d.id };
           for (const m of d.members ?? []) rememberUser(s, m.user);
           for (const p of d.presences ?? []) s.presences[p.user.id] = p.status;
@@ -163,6 +175,7 @@ export function applyEvent(set: SetStoreFunction<State>, t: string, d: any) {
         }
         case "GUILD_DELETE": {
           delete s.guilds[d.id];
+          s.removedGuild = d.id;
           s.guildOrder = s.guildOrder.filter((g) => g !== d.id);
           for (const [id, c] of Object.entries(s.channels)) if (c.guild_id === d.id) delete s.channels[id];
           break;

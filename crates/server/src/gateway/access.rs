@@ -14,9 +14,10 @@ pub struct GuildAccess {
     guild_id: i64,
     owner_id: i64,
     everyone: Permissions,
-    roles: HashMap<i64, Permissions>,
     channels: HashMap<i64, (ChannelKind, Vec<Overwrite>)>,
     member_roles: HashMap<i64, Vec<(Snowflake, Permissions)>>,
+    /// The channels as rows, to announce channels that become visible.
+    pub rows: HashMap<i64, (coterie_store::ChannelRow, Vec<coterie_store::OverwriteRow>)>,
 }
 
 impl GuildAccess {
@@ -50,6 +51,16 @@ impl GuildAccess {
                 entry.1.push(o.0);
             }
         }
+        let mut rows: HashMap<i64, (coterie_store::ChannelRow, Vec<coterie_store::OverwriteRow>)> =
+            channels
+                .iter()
+                .map(|c| (c.id, (c.clone(), vec![])))
+                .collect();
+        for o in &ows {
+            if let Some(r) = rows.get_mut(&o.channel_id) {
+                r.1.push(*o);
+            }
+        }
         let mut member_roles: HashMap<i64, Vec<(Snowflake, Permissions)>> = HashMap::new();
         for p in pairs {
             if let Some(perm) = role_perms.get(&p.role_id) {
@@ -63,9 +74,9 @@ impl GuildAccess {
             guild_id,
             owner_id: guild.owner_id,
             everyone: role_perms.get(&guild_id).copied().unwrap_or_default(),
-            roles: role_perms,
             channels: chans,
             member_roles,
+            rows,
         }))
     }
 
@@ -97,9 +108,8 @@ impl GuildAccess {
         self.ctx(user, roles).base()
     }
 
-    /// Number of roles (for diagnostics).
-    #[must_use]
-    pub fn role_count(&self) -> usize {
-        self.roles.len()
+    /// Channel ids of the guild.
+    pub fn channel_ids(&self) -> impl Iterator<Item = &i64> {
+        self.channels.keys()
     }
 }

@@ -18,10 +18,12 @@ const MAX_CACHED_GUILDS: usize = 4096;
 pub async fn run(app: AppState, mut rx: mpsc::Receiver<Arc<Event>>) {
     let mut cache: HashMap<i64, Arc<GuildAccess>> = HashMap::new();
     while let Some(ev) = rx.recv().await {
+        let mut before = None;
         match &ev.effect {
-            Effect::InvalidateGuild(g)
-            | Effect::LeaveGuild { guild: g, .. }
-            | Effect::DropGuild(g) => {
+            Effect::InvalidateGuild(g) | Effect::LeaveGuild { guild: g, .. } => {
+                before = cache.remove(g).map(|old| (*g, old));
+            }
+            Effect::DropGuild(g) => {
                 cache.remove(g);
             }
             Effect::JoinGuild { guild, user } => {
@@ -30,11 +32,16 @@ pub async fn run(app: AppState, mut rx: mpsc::Receiver<Arc<Event>>) {
             }
             Effect::None => {}
         }
-        let access = match guild_of(&ev.audience) {
+        let snapshot = match guild_of(&ev.audience) {
             Some(g) if needs_access(&ev.audience) => access(&app, &mut cache, g).await,
             _ => None,
         };
-        route(&app, &ev, access.as_deref());
+        route(&app, &ev, snapshot.as_deref());
+        if let Some((g, old)) = before
+            && let Some(new) = access(&app, &mut cache, g).await
+        {
+            announce_visibility(&app, g, &old, &new);
+        }
         match &ev.effect {
             Effect::LeaveGuild { guild, user } => app.sessions.leave_guild(*user, *guild),
             Effect::DropGuild(g) => app.sessions.drop_guild(*g),
@@ -53,6 +60,50 @@ fn guild_of(a: &Audience) -> Option<i64> {
 
 fn needs_access(a: &Audience) -> bool {
     !matches!(a, Audience::Guild(_) | Audience::Users(_))
+}
+
+/// After a permission change, tells each session about channels it can now see (CHANNEL_CREATE)
+/// or no longer see (CHANNEL_DELETE), so clients never keep or miss a channel.
+fn announce_visibility(app: &AppState, guild: i64, old: &GuildAccess, new: &GuildAccess) {
+    let mut created: HashMap<i64, Arc<Event>> = HashMap::new();
+    let mut deleted: HashMap<i64, Arc<Event>> = HashMap::new();
+    let channels: Vec<i64> = new.channel_ids().copied().collect();
+    app.sessions.for_guild(guild, |s| {
+        if !s.intents.has(Intents::GUILDS) {
+            return;
+        }
+        for c in &channels {
+            let was = old
+                .channel(s.user_id, *c)
+                .contains(Permissions::VIEW_CHANNEL);
+            let is = new
+                .channel(s.user_id, *c)
+                .contains(Permissions::VIEW_CHANNEL);
+            if was == is {
+                continue;
+            }
+            let Some((row, ows)) = new.rows.get(c) else {
+                continue;
+            };
+            let cache = if is { &mut created } else { &mut deleted };
+            let ev = cache
+                .entry(*c)
+                .or_insert_with(|| {
+                    let view = crate::service::views::guild_channel(row, ows);
+                    let name = if is {
+                        "CHANNEL_CREATE"
+                    } else {
+                        "CHANNEL_DELETE"
+                    };
+                    Arc::new(
+                        Event::new(name, &view, Audience::Users(vec![]), Intents::GUILDS)
+                            .in_guild(Some(guild)),
+                    )
+                })
+                .clone();
+            s.push(ev, false);
+        }
+    });
 }
 
 async fn access(

@@ -2,7 +2,7 @@
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{ApiJson, ApiQuery, Auth};
 use crate::routes::no_content;
 use crate::service::auth::{self, RegisterRequest};
 use axum::Json;
@@ -45,10 +45,27 @@ pub async fn login(
     ))
 }
 
-/// `POST /auth/logout`: revokes the presented token.
-pub async fn logout(State(app): State<AppState>, a: Auth) -> Result<Response, ApiError> {
-    app.store.delete_token(&a.token_hash).await?;
-    crate::gateway::registry::invalidate_token_sessions(&app, a.id(), &a.token_hash);
+/// Query of logout.
+#[derive(Debug, Deserialize)]
+pub struct LogoutQuery {
+    #[serde(default, deserialize_with = "crate::extract::query_bool")]
+    all: Option<bool>,
+}
+
+/// `POST /auth/logout`: revokes the presented token, or with `?all=true` every token of the
+/// account (log out everywhere) and ends its gateway sessions.
+pub async fn logout(
+    State(app): State<AppState>,
+    a: Auth,
+    ApiQuery(q): ApiQuery<LogoutQuery>,
+) -> Result<Response, ApiError> {
+    if q.all == Some(true) {
+        app.store.delete_user_tokens(a.id()).await?;
+        crate::gateway::registry::invalidate_user_sessions(&app, a.id());
+    } else {
+        app.store.delete_token(&a.token_hash).await?;
+        crate::gateway::registry::invalidate_token_sessions(&app, a.id(), &a.token_hash);
+    }
     Ok(no_content())
 }
 

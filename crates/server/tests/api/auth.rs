@@ -345,3 +345,27 @@ async fn invite_only_registration_needs_a_live_invite_and_closed_refuses_everyon
     assert_eq!(s, StatusCode::FORBIDDEN);
     Ok(())
 }
+
+#[tokio::test]
+async fn logging_out_everywhere_revokes_every_token() -> R {
+    let app = TestApp::new().await;
+    let u = app.user("alice").await;
+    let (_, _, v) = app
+        .call(
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"login": "alice", "password": "correct horse battery"})),
+        )
+        .await;
+    let second = v["token"].as_str().unwrap().to_owned();
+    let (s, _, _) = app
+        .call(Method::POST, "/auth/logout?all=true", Some(&u.token), None)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _, _) = app
+        .call(Method::GET, "/users/@me", Some(&second), None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    Ok(())
+}

@@ -1,0 +1,210 @@
+// Browser end-to-end tests: Playwright (playwright-core) driving Debian's Chromium against a
+// Coterie server this script starts. usage: node e2e/run.mjs path/to/coterie
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const BIN = process.argv[2];
+const PORT = 18500 + Math.floor(Math.random() * 400);
+const BASE = `http://127.0.0.1:${PORT}`;
+const DATA = mkdtempSync(join(tmpdir(), "coterie-e2e-"));
+const SHOTS = new URL("../../docs/screenshots/", import.meta.url).pathname;
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const WAIT = 15_000;
+
+let server;
+async function startServer() {
+  server = spawn(BIN, ["serve", "--listen", `127.0.0.1:${PORT}`, "--data-dir", DATA, "--rate-limits", "off", "--argon2-memory-kib", "1024", "--heartbeat-interval-ms", "5000"], { stdio: ["ignore", "ignore", "inherit"] });
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${BASE}/healthz`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("server did not start");
+}
+async function stopServer() {
+  if (!server) return;
+  const done = new Promise((r) => server.once("exit", r));
+  server.kill("SIGTERM");
+  await done;
+}
+
+const results = [];
+let a;
+let b;
+async function step(name, fn) {
+  const t = Date.now();
+  try {
+    await fn();
+    results.push(`ok   ${name} (${Date.now() - t} ms)`);
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    results.push(`FAIL ${name}: ${e.message}`);
+    await a?.screenshot({ path: join(tmpdir(), "e2e-fail-a.png") }).catch(() => {});
+    await b?.screenshot({ path: join(tmpdir(), "e2e-fail-b.png") }).catch(() => {});
+    console.log(`FAIL ${name}: ${e.stack}`);
+    throw e;
+  }
+}
+
+async function register(page, name) {
+  await page.goto(`${BASE}/register`);
+  await page.fill("#username", name);
+  await page.fill("#password", "correct horse battery");
+  await page.click("button[type=submit]");
+  await page.waitForURL("**/channels/**", { timeout: WAIT });
+}
+
+async function send(page, text) {
+  const box = page.locator(".composer textarea");
+  await box.fill(text);
+  await box.press("Enter");
+}
+
+const message = (page, text) => page.locator(".msg .body", { hasText: text }).first();
+
+await startServer();
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const ctxA = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "dark" });
+const ctxB = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "dark" });
+a = await ctxA.newPage();
+b = await ctxB.newPage();
+for (const p of [a, b]) {
+  p.on("dialog", (d) => (d.type() === "confirm" ? d.accept() : d.dismiss()));
+  p.on("pageerror", (e) => console.log("page error:", e.message));
+}
+let exitCode = 0;
+try {
+  let invite = "";
+  await step("the first account is told it administers the instance; a weak password is refused inline", async () => {
+    await a.goto(`${BASE}/register`);
+    await a.fill("#username", "alice");
+    await a.fill("#password", "short");
+    await a.click("button[type=submit]");
+    await a.locator("#password-error").waitFor({ timeout: WAIT });
+    await a.fill("#password", "correct horse battery");
+    await a.click("button[type=submit]");
+    await a.waitForURL("**/channels/@me", { timeout: WAIT });
+    await a.getByText("you administer this Coterie instance").waitFor({ timeout: WAIT });
+  });
+  await step("a community is created and an invite made in its settings", async () => {
+    await a.getByLabel("Create or join a community").click();
+    await a.fill("#new-guild", "Study Group");
+    await a.getByRole("button", { name: "Create", exact: true }).click();
+    await a.waitForURL(/channels\/\d+\/\d+/, { timeout: WAIT });
+    await a.getByLabel("Community settings").click();
+    await a.getByRole("tab", { name: "Invites" }).click();
+    await a.getByRole("button", { name: "Create invite" }).click();
+    invite = await a.getByLabel("Invite link").inputValue();
+    await a.getByLabel("Close").click();
+  });
+  await step("a second person registers from the invite link and joins", async () => {
+    await b.goto(invite);
+    await b.getByText("Study Group").waitFor({ timeout: WAIT });
+    await b.getByRole("link", { name: "Create an account" }).click();
+    await b.fill("#username", "bob");
+    await b.fill("#password", "another good one");
+    await b.click("button[type=submit]");
+    await b.getByRole("button", { name: "Accept invite" }).click();
+    await b.waitForURL(/channels\/\d+\/\d+/, { timeout: WAIT });
+  });
+  await step("messages arrive live both ways, typing shows, reactions and edits and deletes propagate", async () => {
+    await send(a, "hi bob, welcome");
+    await message(b, "hi bob, welcome").waitFor({ timeout: WAIT });
+    await b.locator(".composer textarea").pressSequentially("hello al", { delay: 20 });
+    await a.getByText("bob is typing").waitFor({ timeout: WAIT });
+    await b.locator(".composer textarea").press("End");
+    await b.locator(".composer textarea").type("ice");
+    await b.locator(".composer textarea").press("Enter");
+    await message(a, "hello alice").waitFor({ timeout: WAIT });
+    const m = b.locator(".msg", { hasText: "hi bob, welcome" }).first();
+    await m.hover();
+    await m.getByLabel("Add reaction").click();
+    await b.getByLabel("React with 👍").click();
+    await a.locator(".reaction", { hasText: "👍 1" }).waitFor({ timeout: WAIT });
+    await a.locator(".composer textarea").press("ArrowUp");
+    const edit = a.getByLabel("Edit message");
+    await edit.fill("hi bob, welcome aboard");
+    await edit.press("Enter");
+    await message(b, "welcome aboard").waitFor({ timeout: WAIT });
+    await b.locator(".msg", { hasText: "welcome aboard" }).getByText("(edited)").waitFor({ timeout: WAIT });
+    await send(a, "a message to delete");
+    await message(b, "a message to delete").waitFor({ timeout: WAIT });
+    const d = a.locator(".msg", { hasText: "a message to delete" }).first();
+    await d.hover();
+    await d.getByLabel("Delete").click();
+    await message(b, "a message to delete").waitFor({ state: "detached", timeout: WAIT });
+  });
+  await step("hostile content is shown as text and never runs", async () => {
+    await send(a, '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> [click](javascript:window.__pwned=3) <a href="javascript:alert(1)">x</a>');
+    await message(b, "onerror").waitFor({ timeout: WAIT });
+    await b.locator(".msg .body", { hasText: "click" }).first().click();
+    const state = await b.evaluate(() => ({ pwned: window.__pwned, imgs: document.querySelectorAll(".msg img").length, jsLinks: document.querySelectorAll('a[href^="javascript"]').length }));
+    if (state.pwned || state.imgs || state.jsLinks) throw new Error(`hostile content ran: ${JSON.stringify(state)}`);
+  });
+  await step("unread and mention badges appear on other channels and communities", async () => {
+    await a.getByLabel("Channel settings").waitFor();
+    const token = await a.evaluate(() => localStorage.getItem("coterie.token"));
+    const me = await (await fetch(`${BASE}/api/v10/users/@me`, { headers: { Authorization: await b.evaluate(() => localStorage.getItem("coterie.token")) } })).json();
+    const guildId = a.url().split("/")[4];
+    const ch = await (await fetch(`${BASE}/api/v10/guilds/${guildId}/channels`, { method: "POST", headers: { Authorization: token, "Content-Type": "application/json" }, body: JSON.stringify({ name: "random" }) })).json();
+    await b.getByRole("button", { name: "random" }).waitFor({ timeout: WAIT });
+    await a.getByRole("button", { name: "random" }).click();
+    await send(a, `psst <@${me.id}>`);
+    await b.locator(".channel.unread", { hasText: "random" }).waitFor({ timeout: WAIT });
+    await b.locator(".channel", { hasText: "random" }).getByLabel("1 mentions").waitFor({ timeout: WAIT });
+    globalThis.randomChannel = ch.id;
+  });
+  await step("an owner creates a role and hides a channel from @everyone; the member stops seeing it live", async () => {
+    await a.getByLabel("Community settings").click();
+    await a.getByRole("tab", { name: "Roles" }).click();
+    await a.getByRole("button", { name: "Create role" }).click();
+    await a.getByLabel("Role name").fill("Moderators");
+    await a.getByLabel("Role name").press("Tab");
+    await a.getByRole("button", { name: "Moderators", exact: true }).first().waitFor({ timeout: WAIT });
+    await a.getByLabel("Close").click();
+    await a.getByLabel("Channel settings").click();
+    await a.locator("#ow-target").selectOption({ label: "@everyone" });
+    await a.getByLabel("View channels for the selected role or member").selectOption("deny");
+    await b.locator(".channel", { hasText: "random" }).waitFor({ state: "detached", timeout: WAIT });
+    await a.getByLabel("Close").click();
+  });
+  await step("screenshots of the main views (desktop and phone, dark and light)", async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    await b.getByRole("button", { name: "general", exact: true }).click();
+    await message(b, "welcome aboard").waitFor({ timeout: WAIT });
+    for (const scheme of ["dark", "light"]) {
+      await b.emulateMedia({ colorScheme: scheme });
+      await b.setViewportSize({ width: 1280, height: 800 });
+      await b.screenshot({ path: join(SHOTS, `desktop-${scheme}.png`) });
+      await b.setViewportSize({ width: 360, height: 740 });
+      await b.screenshot({ path: join(SHOTS, `phone-${scheme}.png`) });
+    }
+    await b.setViewportSize({ width: 1280, height: 800 });
+    await b.emulateMedia({ colorScheme: "dark" });
+  });
+  await step("after the server restarts the app reconnects and the conversation continues", async () => {
+    await stopServer();
+    await b.getByText("Reconnecting").waitFor({ timeout: WAIT });
+    await startServer();
+    await b.getByText("Reconnecting").waitFor({ state: "detached", timeout: 30_000 });
+    await a.locator(".status-bar").waitFor({ state: "detached", timeout: 30_000 });
+    await message(b, "welcome aboard").waitFor({ timeout: WAIT });
+    await a.getByRole("button", { name: "general", exact: true }).click();
+    await send(a, "still here after the restart");
+    await message(b, "still here after the restart").waitFor({ timeout: WAIT });
+  });
+} catch {
+  exitCode = 1;
+} finally {
+  await browser.close();
+  await stopServer();
+  console.log(`\n${results.join("\n")}`);
+  process.exit(exitCode);
+}
