@@ -175,6 +175,54 @@ try {
     await b.locator(".channel", { hasText: "random" }).waitFor({ state: "detached", timeout: WAIT });
     await a.getByLabel("Close").click();
   });
+  await step("a bot is added on the Add-bot page and answers a slash command typed in the composer", async () => {
+    const token = await a.evaluate(() => localStorage.getItem("coterie.token"));
+    const h = { Authorization: token, "Content-Type": "application/json" };
+    const app = await (await fetch(`${BASE}/api/v10/applications`, { method: "POST", headers: h, body: JSON.stringify({ name: "Helper" }) })).json();
+    const bot = await (await fetch(`${BASE}/api/v10/applications/${app.id}/bot`, { method: "POST", headers: h, body: "{}" })).json();
+    await a.goto(`${BASE}/oauth2/authorize?client_id=${app.id}&scope=bot&permissions=3072`);
+    await a.locator("#bot-guild").selectOption({ label: "Study Group" });
+    await a.getByRole("button", { name: "Authorize" }).click();
+    await a.getByRole("button", { name: "Open the community" }).click();
+    // The bot runs in its own browser page: a plain WebSocket gateway client.
+    const botPage = await (await browser.newContext()).newPage();
+    await botPage.goto(`${BASE}/login`);
+    await botPage.evaluate(async ({ token, guild, appId }) => {
+      const auth = { Authorization: `Bot ${token}`, "Content-Type": "application/json" };
+      await fetch(`/api/v10/applications/${appId}/guilds/${guild}/commands`, { method: "PUT", headers: auth, body: JSON.stringify([{ name: "ping", description: "Replies with pong" }]) });
+      const ws = new WebSocket(`ws://${location.host}/?v=10&encoding=json`);
+      ws.onmessage = async (e) => {
+        const f = JSON.parse(e.data);
+        if (f.op === 10) ws.send(JSON.stringify({ op: 2, d: { token, intents: 513, properties: {} } }));
+        if (f.t === "INTERACTION_CREATE") {
+          await fetch(`/api/v10/interactions/${f.d.id}/${f.d.token}/callback`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ type: 4, data: { content: `pong for ${f.d.member.user.username}` } }) });
+        }
+      };
+      await new Promise((r) => setTimeout(r, 300));
+    }, { token: bot.token, guild: a.url().split("/")[4], appId: app.id });
+    await a.getByRole("button", { name: "general", exact: true }).click();
+    const box = a.locator(".composer textarea");
+    await box.fill("/pi");
+    await a.getByRole("option").first().waitFor({ timeout: WAIT });
+    await box.press("Tab");
+    await box.press("Enter");
+    await message(b, "pong for alice").waitFor({ timeout: WAIT });
+  });
+  await step("events are scheduled and members mark themselves interested", async () => {
+    await a.getByLabel("Events").click();
+    await a.fill("#ev-name", "Study night");
+    await a.fill("#ev-where", "Library");
+    const fmt = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+    await a.fill("#ev-start", fmt(new Date(Date.now() + 86_400_000)));
+    await a.fill("#ev-end", fmt(new Date(Date.now() + 90_000_000)));
+    await a.getByRole("button", { name: "Schedule" }).click();
+    await a.getByText("Study night").waitFor({ timeout: WAIT });
+    await a.getByLabel("Close").click();
+    await b.getByLabel("Events").click();
+    await b.getByRole("button", { name: "Interested" }).click();
+    await b.getByText("1 interested").waitFor({ timeout: WAIT });
+    await b.getByLabel("Close").click();
+  });
   await step("screenshots of the main views (desktop and phone, dark and light)", async () => {
     mkdirSync(SHOTS, { recursive: true });
     await b.getByRole("button", { name: "general", exact: true }).click();

@@ -4,6 +4,7 @@ import { getToken } from "./api/client";
 import InvitePage from "./pages/Invite";
 import { Login, Register } from "./pages/Auth";
 import Main from "./pages/Main";
+import AddBot from "./pages/AddBot";
 
 function Authed(props: { children?: JSX.Element }) {
   if (!getToken()) return <Navigate href={`/login?next=${encodeURIComponent(location.pathname)}`} />;
@@ -16,6 +17,7 @@ export default function App() {
       <Route path="/login" component={Login} />
       <Route path="/register" component={Register} />
       <Route path="/invite/:code" component={InvitePage} />
+      <Route path="/oauth2/authorize" component={() => <Authed><AddBot /></Authed>} />
       <Route path="/channels/:guildId/:channelId?" component={() => <Authed><Main /></Authed>} />
       <Route path="*" component={() => <Navigate href={getToken() ? "/channels/@me" : "/login"} />} />
     </Router>

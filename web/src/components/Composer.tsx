@@ -1,4 +1,6 @@
-import { Show, createSignal } from "solid-js";
+import { For, Show, createResource, createSignal } from "solid-js";
+import { ApiError, api } from "../api/client";
+import { type Command, parseOptions } from "../lib/commands";
 import { P, channelPermissions, has } from "../lib/permissions";
 import { displayName } from "../lib/format";
 import * as actions from "../state/actions";
@@ -6,7 +8,43 @@ import { type Message, state } from "../state/store";
 
 export default function Composer(props: { channelId: string; replyTo: Message | null; onCancelReply: () => void; onEditLast: () => void }) {
   const [text, setText] = createSignal("");
+  const [cmdError, setCmdError] = createSignal("");
+  const [running, setRunning] = createSignal(false);
   let lastTyping = 0;
+  const guildId = () => state.channels[props.channelId]?.guild_id ?? undefined;
+  const [index, { refetch: refetchCommands }] = createResource(guildId, (g) =>
+    api<{ application_commands: Command[]; applications: { id: string; name: string }[] }>("GET", `/guilds/${g}/application-command-index`).catch(() => ({ application_commands: [], applications: [] })),
+  );
+  const suggestions = () => {
+    const t = text();
+    if (!t.startsWith("/") || t.includes(" ")) return [];
+    return (index()?.application_commands ?? []).filter((c) => c.type === 1 && c.name.startsWith(t.slice(1).toLowerCase())).slice(0, 8);
+  };
+  const appName = (id: string) => index()?.applications.find((a) => a.id === id)?.name ?? "";
+  const runCommand = async (t: string): Promise<boolean> => {
+    const [head, ...rest] = t.slice(1).split(" ");
+    const cmd = (index()?.application_commands ?? []).find((c) => c.name === head.toLowerCase() && c.type === 1);
+    if (!cmd) return false;
+    const parsed = parseOptions(cmd, rest.join(" "));
+    if ("error" in parsed) {
+      setCmdError(parsed.error);
+      return true;
+    }
+    setRunning(true);
+    setCmdError("");
+    try {
+      await api("POST", "/interactions", {
+        type: 2, application_id: cmd.application_id, guild_id: guildId(), channel_id: props.channelId,
+        data: { id: cmd.id, name: cmd.name, type: 1, options: parsed.options }, nonce: String(Date.now()),
+      });
+      setText("");
+    } catch (e) {
+      setCmdError(e instanceof ApiError ? e.message : "The command failed.");
+    } finally {
+      setRunning(false);
+    }
+    return true;
+  };
   const canSend = () => {
     const ch = state.channels[props.channelId];
     const g = ch?.guild_id ? state.guilds[ch.guild_id] : undefined;
@@ -20,9 +58,10 @@ export default function Composer(props: { channelId: string; replyTo: Message | 
     const until = ch?.guild_id && state.me ? state.guilds[ch.guild_id]?.members[state.me.id]?.communication_disabled_until : null;
     return until && Date.parse(until) > Date.now() ? new Date(until).toLocaleString() : null;
   };
-  const send = () => {
+  const send = async () => {
     const t = text().trim();
     if (!t) return;
+    if (t.startsWith("/") && (await runCommand(t))) return;
     actions.sendMessage(props.channelId, t, props.replyTo?.id);
     setText("");
     props.onCancelReply();
@@ -43,6 +82,22 @@ export default function Composer(props: { channelId: string; replyTo: Message | 
           </div>
         )}
       </Show>
+      <Show when={suggestions().length}>
+        <ul class="list" role="listbox" aria-label="Commands" style={{ background: "var(--bg2)", "border-radius": "8px 8px 0 0" }}>
+          <For each={suggestions()}>
+            {(c) => (
+              <li role="option">
+                <button class="icon-btn grow" style={{ "text-align": "left" }} onClick={() => setText(`/${c.name} `)}>
+                  <strong>/{c.name}</strong> <span class="muted">{c.description} · {appName(c.application_id)}</span>
+                </button>
+              </li>
+            )}
+          </For>
+        </ul>
+      </Show>
+      <Show when={cmdError() || running()}>
+        <div class={cmdError() ? "field-error" : "muted"} role="alert">{cmdError() || "Waiting for the application…"}</div>
+      </Show>
       <Show when={canSend()} fallback={<div class="muted" style={{ padding: ".7rem" }}>{timeoutEnds() ? `You are timed out until ${timeoutEnds()}.` : "You do not have permission to send messages in this channel."}</div>}>
         <textarea
           rows={1}
@@ -51,6 +106,8 @@ export default function Composer(props: { channelId: string; replyTo: Message | 
           value={text()}
           maxLength={2000}
           onInput={(e) => {
+            // Commands may have been registered since the list was fetched: refresh on entering "/".
+            if (e.currentTarget.value.startsWith("/") && !text().startsWith("/")) refetchCommands();
             setText(e.currentTarget.value);
             const now = Date.now();
             if (now - lastTyping > 8000 && e.currentTarget.value) {
@@ -65,6 +122,9 @@ export default function Composer(props: { channelId: string; replyTo: Message | 
             } else if (e.key === "ArrowUp" && !text()) {
               e.preventDefault();
               props.onEditLast();
+            } else if (e.key === "Tab" && suggestions().length) {
+              e.preventDefault();
+              setText(`/${suggestions()[0].name} `);
             } else if (e.key === "Escape") {
               props.onCancelReply();
             }

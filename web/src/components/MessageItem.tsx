@@ -1,5 +1,6 @@
 import { For, Show, createSignal } from "solid-js";
-import { ApiError } from "../api/client";
+import { ApiError, api } from "../api/client";
+import { safeUrl } from "../lib/markdown";
 import { P, channelPermissions, has } from "../lib/permissions";
 import { displayName, initial, roleColor, timeOf } from "../lib/format";
 import * as actions from "../state/actions";
@@ -16,6 +17,51 @@ export interface ItemProps {
   onEdit: (id: string | null) => void;
   onReply: (m: Message) => void;
   onJump: (id: string) => void;
+}
+
+interface Component {
+  type: number;
+  style?: number;
+  label?: string;
+  custom_id?: string;
+  url?: string;
+  disabled?: boolean;
+  components?: Component[];
+}
+
+/** Buttons a bot attached; clicking one sends a component interaction. */
+function Components(props: { m: Message }) {
+  const [err, setErr] = createSignal("");
+  const rows = () => (props.m.components as Component[]).filter((r) => r.type === 1);
+  const click = async (c: Component) => {
+    setErr("");
+    try {
+      await api("POST", "/interactions", {
+        type: 3, application_id: props.m.application_id ?? props.m.author.id, channel_id: props.m.channel_id, guild_id: props.m.guild_id,
+        message_id: props.m.id, data: { component_type: 2, custom_id: c.custom_id },
+      });
+    } catch (e) {
+      setErr(e instanceof ApiError ? e.message : "Failed");
+    }
+  };
+  return (
+    <div>
+      <For each={rows()}>
+        {(row) => (
+          <div class="row" style={{ "flex-wrap": "wrap" }}>
+            <For each={(row.components ?? []).filter((c) => c.type === 2)}>
+              {(c) => (
+                <Show when={c.style === 5} fallback={<button class="btn" classList={{ secondary: c.style === 2, danger: c.style === 4 }} disabled={c.disabled} onClick={() => click(c)}>{c.label}</button>}>
+                  <Show when={safeUrl(c.url ?? "")}>{(href) => <a class="btn secondary" href={href()} target="_blank" rel="noopener noreferrer nofollow">{c.label} ↗</a>}</Show>
+                </Show>
+              )}
+            </For>
+          </div>
+        )}
+      </For>
+      <div class="field-error" role="alert">{err()}</div>
+    </div>
+  );
 }
 
 export default function MessageItem(props: ItemProps) {
@@ -92,6 +138,12 @@ export default function MessageItem(props: ItemProps) {
               }}
             />
             <div class="muted" style={{ "font-size": ".75rem" }}>Enter to save · Escape to cancel {error()}</div>
+          </Show>
+          <Show when={(props.m.flags & 64) !== 0}>
+            <div class="muted" style={{ "font-size": ".75rem" }}>Only you can see this</div>
+          </Show>
+          <Show when={props.m.components.length}>
+            <Components m={props.m} />
           </Show>
           <Show when={props.m.pending === "failed"}>
             <div class="field-error">

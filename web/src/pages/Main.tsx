@@ -9,6 +9,8 @@ import MemberList from "../components/MemberList";
 import MessageList from "../components/MessageList";
 import Modal from "../components/Modal";
 import Typing from "../components/Typing";
+import Events from "../components/Events";
+import Pins from "../components/Pins";
 import UserSettings from "../components/UserSettings";
 import { displayName, initial } from "../lib/format";
 import { P, basePermissions, has } from "../lib/permissions";
@@ -80,7 +82,7 @@ export default function Main() {
   const nav = useNavigate();
   const [editing, setEditing] = createSignal<string | null>(null);
   const [replyTo, setReplyTo] = createSignal<Message | null>(null);
-  const [settings, setSettings] = createSignal<"user" | "guild" | "channel" | null>(null);
+  const [settings, setSettings] = createSignal<"user" | "guild" | "channel" | "events" | "pins" | null>(null);
   const [drawer, setDrawer] = createSignal<"nav" | "members" | null>(null);
   const [firstAdmin, setFirstAdmin] = createSignal(sessionStorage.getItem("coterie.firstAdmin") === "1");
   const guildId = () => (params.guildId && params.guildId !== "@me" ? params.guildId : undefined);
@@ -130,6 +132,9 @@ export default function Main() {
           <Show when={guild() && (has(perms(), P.MANAGE_GUILD) || has(perms(), P.MANAGE_ROLES) || has(perms(), P.KICK_MEMBERS) || has(perms(), P.BAN_MEMBERS))}>
             <button class="icon-btn" aria-label="Community settings" onClick={() => setSettings("guild")}>⚙</button>
           </Show>
+          <Show when={guild()}>
+            <button class="icon-btn" aria-label="Events" onClick={() => setSettings("events")}>📅</button>
+          </Show>
           <Show when={guild() && state.me && guild()!.owner_id !== state.me.id}>
             <button class="icon-btn" aria-label="Leave community" onClick={async () => {
               if (confirm(`Leave ${guild()!.name}?`)) {
@@ -165,6 +170,9 @@ export default function Main() {
             <span class="topic">{channel()!.topic ?? ""}</span>
           </Show>
           <span style={{ "margin-left": "auto" }} />
+          <Show when={channel()}>
+            <button class="icon-btn" aria-label="Pinned messages" onClick={() => setSettings("pins")}>📌</button>
+          </Show>
           <Show when={channel() && guild() && has(perms(), P.MANAGE_CHANNELS)}>
             <button class="icon-btn" aria-label="Channel settings" onClick={() => setSettings("channel")}>⚙</button>
           </Show>
@@ -187,6 +195,8 @@ export default function Main() {
       </Show>
       <Show when={settings() === "user"}><UserSettings onClose={() => setSettings(null)} /></Show>
       <Show when={settings() === "guild" && guildId()}><GuildSettings guildId={guildId()!} onClose={() => setSettings(null)} /></Show>
+      <Show when={settings() === "events" && guildId()}><Events guildId={guildId()!} onClose={() => setSettings(null)} /></Show>
+      <Show when={settings() === "pins" && channelId()}><Pins channelId={channelId()!} guildId={guildId()} onClose={() => setSettings(null)} /></Show>
       <Show when={settings() === "channel" && channelId()}><ChannelSettings channelId={channelId()!} onClose={() => setSettings(null)} /></Show>
     </div>
   );
