@@ -161,6 +161,37 @@ try {
     await b.locator(".channel", { hasText: "random" }).getByLabel("1 mentions").waitFor({ timeout: WAIT });
     globalThis.randomChannel = ch.id;
   });
+  await step("scrolling up loads older history in place, back to the beginning, never jumping to the newest", async () => {
+    const token = await a.evaluate(() => localStorage.getItem("coterie.token"));
+    for (let i = 0; i < 130; i++) {
+      await fetch(`${BASE}/api/v10/channels/${globalThis.randomChannel}/messages`, { method: "POST", headers: { Authorization: token, "Content-Type": "application/json" }, body: JSON.stringify({ content: `history ${i}` }) });
+    }
+    await message(a, "history 129").waitFor({ timeout: WAIT });
+    const seen = await a.evaluate(async () => {
+      const el = document.querySelector(".messages");
+      const firstShown = () => {
+        const top = el.getBoundingClientRect().top;
+        for (const m of el.querySelectorAll(".msg")) {
+          if (m.getBoundingClientRect().bottom <= top) continue;
+          const n = /history (\d+)/.exec(m.textContent ?? "");
+          return n ? Number(n[1]) : -1;
+        }
+        return null;
+      };
+      const out = [];
+      for (let f = 0; f < 900 && !(document.querySelector(".messages .beginning") && el.scrollTop === 0); f++) {
+        el.scrollTop = Math.max(0, el.scrollTop - 150);
+        await new Promise((r) => requestAnimationFrame(r));
+        out.push(firstShown());
+      }
+      const oldest = [...el.querySelectorAll(".msg")].some((m) => /history 0(?!\d)/.test(m.textContent ?? ""));
+      return { out, oldest, beginning: !!document.querySelector(".messages .beginning") };
+    });
+    const nums = seen.out.filter((n) => n !== null && n >= 0);
+    if (!seen.beginning) throw new Error("never reached the beginning of the channel");
+    if (!seen.oldest) throw new Error(`the oldest message is not shown at the top: ${nums.slice(-10)}`);
+    for (let i = 1; i < nums.length; i++) if (nums[i] > nums[i - 1] + 2) throw new Error(`the view jumped from history ${nums[i - 1]} to ${nums[i]} while scrolling up`);
+  });
   await step("an owner creates a role and hides a channel from @everyone; the member stops seeing it live", async () => {
     await a.getByLabel("Community settings").click();
     await a.getByRole("tab", { name: "Roles" }).click();

@@ -3,6 +3,9 @@
 //! - `cargo xtask run [-- serve flags]`: builds and starts Coterie on the embedded SQLite default.
 //! - `cargo xtask test [--sqlite-only] [--no-compat] [--no-e2e]`: formatting, lints, and every test — the
 //!   store conformance suite, the API suite on SQLite and on PostgreSQL, and real bot libraries.
+//! - `cargo xtask bench [sessions] [messages]`: release build, then the server benchmark
+//!   (bench/quick.py: memory per session, send-to-receive latency) and the web benchmark
+//!   (web/e2e/bench.mjs: first paint, bundle size, scroll frame times; writes bench/web-results.json).
 
 use anyhow::{Context, bail};
 use std::net::{SocketAddr, TcpStream};
@@ -18,9 +21,10 @@ fn main() -> anyhow::Result<()> {
     match cmd.as_str() {
         "run" => run(&rest),
         "test" => test(&rest),
+        "bench" => bench(&rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask run [-- <coterie serve flags>] | cargo xtask test [--sqlite-only]"
+                "usage: cargo xtask run [-- <coterie serve flags>] | cargo xtask test [--sqlite-only] | cargo xtask bench [sessions] [messages]"
             );
             bail!("unknown command {cmd:?}")
         }
@@ -70,6 +74,40 @@ fn run(rest: &[String]) -> anyhow::Result<()> {
     c.args(["run", "--release", "--bin", "coterie", "--", "serve"]);
     c.args(rest.iter().filter(|a| *a != "--"));
     status(c, "coterie serve")
+}
+
+/// Figures, not pass/fail: both scripts start their own server on a loopback port.
+fn bench(rest: &[String]) -> anyhow::Result<()> {
+    let sessions = rest.first().map_or("5000", String::as_str);
+    let messages = rest.get(1).map_or("5000", String::as_str);
+    build_web()?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "coterie-server",
+        "--bin",
+        "coterie",
+    ]);
+    status(build, "building the release binary")?;
+    let mut pip = Command::new("python3");
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ])
+    .args(["-r", "bench/requirements.txt"]);
+    status(pip, "installing websockets (bench/requirements.txt)")?;
+    let mut quick = Command::new("python3");
+    quick.args(["bench/quick.py", "target/release/coterie", sessions]);
+    status(quick, "server benchmark (bench/quick.py)")?;
+    let mut web = Command::new("node");
+    web.args(["e2e/bench.mjs", "../target/release/coterie", messages])
+        .current_dir("web");
+    status(web, "web benchmark (web/e2e/bench.mjs)")
 }
 
 fn reachable(url: &str) -> bool {

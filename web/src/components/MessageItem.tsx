@@ -1,8 +1,8 @@
-import { For, Show, createSignal } from "solid-js";
+import { For, Show, createMemo, createSignal } from "solid-js";
 import { ApiError, api } from "../api/client";
 import { safeUrl } from "../lib/markdown";
 import { P, channelPermissions, has } from "../lib/permissions";
-import { displayName, initial, roleColor, timeOf } from "../lib/format";
+import { dateTimeOf, displayName, initial, roleColor, timeOf } from "../lib/format";
 import * as actions from "../state/actions";
 import { type Message, mentionsMe, state } from "../state/store";
 import EmojiPicker from "./EmojiPicker";
@@ -69,11 +69,11 @@ export default function MessageItem(props: ItemProps) {
   const [draft, setDraft] = createSignal("");
   const [error, setError] = createSignal("");
   const guild = () => (props.m.guild_id ? state.guilds[props.m.guild_id] : state.guilds[state.channels[props.m.channel_id]?.guild_id ?? ""]);
-  const perms = () => {
+  const perms = createMemo(() => {
     const g = guild();
     const ch = state.channels[props.m.channel_id];
     return g && ch && state.me ? channelPermissions(g, ch, state.me.id) : P.SEND_MESSAGES | P.ADD_REACTIONS | P.READ_MESSAGE_HISTORY;
-  };
+  });
   const mine = () => props.m.author.id === state.me?.id;
   const ref = () => props.m.referenced_message;
   const save = async () => {
@@ -115,7 +115,7 @@ export default function MessageItem(props: ItemProps) {
             <div>
               <span class="author" style={{ color: roleColor(guild(), props.m.author.id) }}>{displayName(props.m.author, guild())}</span>
               <Show when={props.m.author.bot}><span class="pill" style={{ background: "var(--accent)" }}>BOT</span> </Show>
-              <time dateTime={props.m.timestamp}>{new Date(props.m.timestamp).toLocaleString()}</time>
+              <time dateTime={props.m.timestamp}>{dateTimeOf(props.m.timestamp)}</time>
             </div>
           </Show>
           <Show

@@ -13,12 +13,29 @@ export function roleColor(g: GuildState | undefined, userId: string): string | u
   return r ? `#${r.color.toString(16).padStart(6, "0")}` : undefined;
 }
 
+// Formatters are built once: toLocale*String with options builds a new Intl formatter per call,
+// which dominated the cost of laying out thousands of messages.
+const TIME = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit" });
+const DAY = new Intl.DateTimeFormat([], { weekday: "long", year: "numeric", month: "long", day: "numeric" });
+
 export function timeOf(ts: string): string {
-  return new Date(ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return TIME.format(new Date(ts));
 }
 
-export function dayOf(ts: string): string {
-  return new Date(ts).toLocaleDateString([], { weekday: "long", year: "numeric", month: "long", day: "numeric" });
+const DATE_TIME = new Intl.DateTimeFormat([], { dateStyle: "short", timeStyle: "medium" });
+
+export function dateTimeOf(ts: string): string {
+  return DATE_TIME.format(new Date(ts));
+}
+
+export function dayOf(ts: string | number): string {
+  return DAY.format(new Date(ts));
+}
+
+/** A cheap local-calendar-day number for grouping (yyyymmdd). */
+export function dayNumber(ms: number): number {
+  const d = new Date(ms);
+  return d.getFullYear() * 10000 + d.getMonth() * 100 + d.getDate();
 }
 
 export function initial(name: string): string {
