@@ -403,21 +403,30 @@ pub fn from_slack(v: &Value) -> Value {
     out
 }
 
-/// Checks a message belongs to the webhook.
+/// A webhook's own message, addressed by the webhook's id and token: the webhook, the message and the
+/// webhook's user (the message's author).
 async fn own_message(
     app: &AppState,
-    w: &WebhookRow,
-    message_id: i64,
-) -> Result<coterie_store::MessageRow, ApiError> {
+    id: i64,
+    token: &str,
+    message: &str,
+) -> Result<(WebhookRow, coterie_store::MessageRow, UserRow), ApiError> {
+    let w = by_token(app, id, token).await?;
+    let message_id: i64 = message
+        .parse()
+        .map_err(|_| ApiError::Unknown(Unknown::Message))?;
     let m = app
         .store
         .message(w.channel_id, message_id)
         .await?
+        .filter(|m| m.webhook_id == Some(w.id))
         .ok_or(ApiError::Unknown(Unknown::Message))?;
-    if m.webhook_id != Some(w.id) {
-        return Err(ApiError::Unknown(Unknown::Message));
-    }
-    Ok(m)
+    let author = app
+        .store
+        .user(w.id)
+        .await?
+        .ok_or(ApiError::Unknown(Unknown::Webhook))?;
+    Ok((w, m, author))
 }
 
 /// `GET /webhooks/{id}/{token}/messages/{message}`.
@@ -430,15 +439,7 @@ pub async fn get_message(
     if app.store.application(id).await?.is_some() {
         return crate::service::interactions::get_message(app, id, token, message).await;
     }
-    let w = by_token(app, id, token).await?;
-    let m = own_message(
-        app,
-        &w,
-        message
-            .parse()
-            .map_err(|_| ApiError::Unknown(Unknown::Message))?,
-    )
-    .await?;
+    let (w, m, _) = own_message(app, id, token, message).await?;
     Ok(serde_json::to_value(views::messages(app, &[m], w.id).await?.remove(0)).unwrap_or_default())
 }
 
@@ -453,20 +454,7 @@ pub async fn edit_message(
     if app.store.application(id).await?.is_some() {
         return crate::service::interactions::edit_message(app, id, token, message, body).await;
     }
-    let w = by_token(app, id, token).await?;
-    let m = own_message(
-        app,
-        &w,
-        message
-            .parse()
-            .map_err(|_| ApiError::Unknown(Unknown::Message))?,
-    )
-    .await?;
-    let author = app
-        .store
-        .user(w.id)
-        .await?
-        .ok_or(ApiError::Unknown(Unknown::Webhook))?;
+    let (w, m, author) = own_message(app, id, token, message).await?;
     let patch: crate::service::messages::EditMessage =
         crate::extract::parse_json(body.to_string().as_bytes())?;
     let edited = crate::service::messages::edit_in(
@@ -490,20 +478,7 @@ pub async fn delete_message(
     if app.store.application(id).await?.is_some() {
         return crate::service::interactions::delete_message(app, id, token, message).await;
     }
-    let w = by_token(app, id, token).await?;
-    let m = own_message(
-        app,
-        &w,
-        message
-            .parse()
-            .map_err(|_| ApiError::Unknown(Unknown::Message))?,
-    )
-    .await?;
-    let author = app
-        .store
-        .user(w.id)
-        .await?
-        .ok_or(ApiError::Unknown(Unknown::Webhook))?;
+    let (w, m, author) = own_message(app, id, token, message).await?;
     crate::service::messages::delete_in(
         app,
         &ChannelCtx::system(app, w.channel_id, w.id).await?,
