@@ -82,6 +82,9 @@ pub struct Member {
     pub pending: bool,
     /// Timed out until.
     pub communication_disabled_until: Option<Timestamp>,
+    /// Sum of the scores of the member's forum posts and comments here (Coterie extension).
+    #[serde(default)]
+    pub karma: i64,
     /// Computed permissions (interaction payloads only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Permissions>,

@@ -47,13 +47,17 @@ impl Intents {
     pub const GUILD_MESSAGE_POLLS: u64 = 1 << 24;
     /// DM poll votes.
     pub const DIRECT_MESSAGE_POLLS: u64 = 1 << 25;
+    /// Coterie extension: VOTE_UPDATE dispatches (forum scores). Bot libraries never set it, so
+    /// they are not sent an event they do not know.
+    pub const COTERIE_VOTES: u64 = 1 << 40;
 
     /// Every bit Discord defines; IDENTIFY with any other bit is closed with 4013.
     pub const DEFINED: u64 = ((1 << 17) - 1)
         | Self::AUTO_MODERATION_CONFIGURATION
         | Self::AUTO_MODERATION_EXECUTION
         | Self::GUILD_MESSAGE_POLLS
-        | Self::DIRECT_MESSAGE_POLLS;
+        | Self::DIRECT_MESSAGE_POLLS
+        | Self::COTERIE_VOTES;
 
     /// The privileged intents.
     pub const PRIVILEGED: u64 = Self::GUILD_MEMBERS | Self::GUILD_PRESENCES | Self::MESSAGE_CONTENT;

@@ -10,6 +10,7 @@ pub mod invite;
 pub mod mentions;
 pub mod message;
 pub mod permissions;
+pub mod ranking;
 mod schema;
 pub mod snowflake;
 pub mod time;

@@ -85,6 +85,12 @@ impl Permissions {
         self.0 & other.0 == other.0
     }
 
+    /// Whether any bit of `other` is set.
+    #[must_use]
+    pub fn intersects(self, other: Self) -> bool {
+        self.0 & other.0 != 0
+    }
+
     /// Drops bits Discord does not define (requests may carry any integer).
     #[must_use]
     pub fn truncate(bits: u64) -> Self {

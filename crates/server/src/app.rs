@@ -44,6 +44,8 @@ pub struct Inner {
     pub identify_permits: Semaphore,
     /// Interactions waiting for their bot's first answer.
     pub interactions: crate::service::interactions::Waiters,
+    /// VOTE_UPDATEs waiting for their one-second window.
+    pub votes: crate::service::votes::Coalescer,
     /// Flips to true when the node begins shutting down.
     pub shutdown: watch::Sender<bool>,
 }
@@ -84,6 +86,7 @@ impl AppState {
             identify_permits: Semaphore::new(workers * 4),
             shutdown: watch::channel(false).0,
             interactions: crate::service::interactions::Waiters::default(),
+            votes: crate::service::votes::Coalescer::default(),
             ids,
             config: p.config,
             store: p.store,

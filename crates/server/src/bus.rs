@@ -34,6 +34,16 @@ pub enum Audience {
         /// Required permission bits.
         perm: u64,
     },
+    /// Members who can view a thread: they can view its parent and, for a private thread
+    /// (`members` given), are a member or hold MANAGE_THREADS there.
+    Thread {
+        /// Guild.
+        guild: i64,
+        /// The thread's parent channel.
+        parent: i64,
+        /// A private thread's members.
+        members: Option<Vec<i64>>,
+    },
     /// Specific users (DMs, their own account, their own guild list).
     Users(Vec<i64>),
 }
@@ -98,7 +108,9 @@ impl Event {
     ) -> Self {
         let guild_id = match &audience {
             Audience::Guild(g) | Audience::GuildPerm { guild: g, .. } => Some(*g),
-            Audience::Channel { guild, .. } | Audience::ChannelPerm { guild, .. } => Some(*guild),
+            Audience::Channel { guild, .. }
+            | Audience::ChannelPerm { guild, .. }
+            | Audience::Thread { guild, .. } => Some(*guild),
             Audience::Users(_) => None,
         };
         Self {

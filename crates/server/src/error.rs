@@ -91,6 +91,14 @@ impl FieldErrors {
         }
     }
 
+    /// Moves another set's errors under `prefix` (a nested object of the body).
+    pub fn nest(&mut self, prefix: &str, inner: Self) {
+        for (mut path, e) in inner.0 {
+            path.insert(0, prefix.to_owned());
+            self.0.push((path, e));
+        }
+    }
+
     /// Whether nothing was recorded.
     #[must_use]
     pub fn is_empty(&self) -> bool {

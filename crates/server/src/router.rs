@@ -3,8 +3,8 @@
 use crate::app::AppState;
 use crate::openapi::{self, list, none, object, of};
 use crate::routes::{
-    admin, apps, auth, channels, events, gateway, guilds, invites, messages, system, users,
-    webhooks,
+    admin, apps, auth, channels, events, gateway, guilds, invites, messages, system, threads,
+    users, webhooks,
 };
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
@@ -110,6 +110,22 @@ fn api() -> (Router<AppState>, openapi::Doc) {
         put "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me" messages::react, "React", none() => none();
         delete "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me" messages::unreact, "Remove one's reaction", none() => none();
         delete "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user_id}" messages::remove_user_reaction, "Remove someone's reaction", none() => none();
+        post "/channels/{channel_id}/messages/{message_id}/threads" threads::start_from_message, "Start a thread from a message", of::<s::threads::StartThread>() => of::<Channel>();
+        post "/channels/{channel_id}/threads" threads::start, "Start a thread, or a forum post with its first message", of::<s::threads::StartThread>() => of::<Channel>();
+        get "/channels/{channel_id}/threads/archived/public" threads::archived_public, "Archived public threads", none() => object();
+        get "/channels/{channel_id}/threads/archived/private" threads::archived_private, "Archived private threads (MANAGE_THREADS)", none() => object();
+        get "/channels/{channel_id}/users/@me/threads/archived/private" threads::my_archived_private, "Archived private threads the caller belongs to", none() => object();
+        get "/guilds/{guild_id}/threads/active" threads::active, "Active threads the caller can see", none() => object();
+        get "/channels/{channel_id}/thread-members" threads::list_members, "Thread members", none() => object();
+        put "/channels/{channel_id}/thread-members/@me" threads::join, "Join a thread", none() => none();
+        delete "/channels/{channel_id}/thread-members/@me" threads::leave, "Leave a thread", none() => none();
+        get "/channels/{channel_id}/thread-members/{user_id}" threads::get_member, "A thread member", none() => object();
+        put "/channels/{channel_id}/thread-members/{user_id}" threads::add_member, "Add a thread member", none() => none();
+        delete "/channels/{channel_id}/thread-members/{user_id}" threads::remove_member, "Remove a thread member", none() => none();
+        put "/channels/{channel_id}/votes/@me" threads::vote_post, "Vote on a forum post (Coterie)", of::<s::votes::VoteBody>() => none();
+        delete "/channels/{channel_id}/votes/@me" threads::unvote_post, "Remove one's vote on a forum post (Coterie)", none() => none();
+        put "/channels/{channel_id}/messages/{message_id}/votes/@me" threads::vote_comment, "Vote on a comment (Coterie)", of::<s::votes::VoteBody>() => none();
+        delete "/channels/{channel_id}/messages/{message_id}/votes/@me" threads::unvote_comment, "Remove one's vote on a comment (Coterie)", none() => none();
         get "/channels/{channel_id}/webhooks" webhooks::list_channel, "A channel's webhooks", none() => object();
         post "/channels/{channel_id}/webhooks" webhooks::create, "Create a webhook", object() => object();
         get "/invites/{code}" invites::get, "Look up an invite (no login needed)", none() => of::<Invite>();

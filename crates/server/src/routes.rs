@@ -12,6 +12,7 @@ pub mod invites;
 pub mod messages;
 pub mod system;
 pub mod users;
+pub mod threads;
 pub mod webhooks;
 
 use axum::http::StatusCode;

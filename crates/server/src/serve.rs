@@ -123,6 +123,7 @@ pub async fn start(parts: Parts) -> anyhow::Result<Running> {
         tokio::spawn(crate::gateway::dispatcher::run(app.clone(), rx)),
         tokio::spawn(crate::gateway::connection::reap(app.clone())),
         tokio::spawn(crate::service::events::run(app.clone())),
+        tokio::spawn(crate::service::votes::run(app.clone())),
     ];
     let router = crate::router::build(app.clone());
     let mut stop = app.shutdown.subscribe();

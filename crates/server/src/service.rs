@@ -19,4 +19,6 @@ pub mod reactions;
 pub mod roles;
 pub mod users;
 pub mod views;
+pub mod threads;
+pub mod votes;
 pub mod webhooks;

@@ -21,12 +21,12 @@ const UPDATE_ROLE: &str = "update roles set name = $1, color = $2, hoist = $3, p
     mentionable = $6, icon = $7, unicode_emoji = $8, flags = $9 where id = $10 and guild_id = $11";
 
 const CHANNEL_COLS: &str = "id, guild_id, type, name, topic, position, parent_id, nsfw, rate_limit_per_user, bitrate, \
-    user_limit, owner_id, icon, last_message_id, last_pin_at, flags, created_at";
+    user_limit, owner_id, icon, last_message_id, last_pin_at, flags, created_at, settings";
 const INSERT_CHANNEL: &str = "insert into channels (id, guild_id, type, name, topic, position, parent_id, nsfw, \
-    rate_limit_per_user, bitrate, user_limit, owner_id, icon, last_message_id, last_pin_at, flags, created_at) \
-    values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+    rate_limit_per_user, bitrate, user_limit, owner_id, icon, last_message_id, last_pin_at, flags, created_at, \
+    settings) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
 const UPDATE_CHANNEL: &str = "update channels set name = $1, topic = $2, position = $3, parent_id = $4, nsfw = $5, \
-    rate_limit_per_user = $6, bitrate = $7, user_limit = $8, icon = $9, flags = $10 where id = $11";
+    rate_limit_per_user = $6, bitrate = $7, user_limit = $8, icon = $9, flags = $10, settings = $11 where id = $12";
 const INSERT_OVERWRITE: &str = "insert into permission_overwrites (channel_id, target_id, kind, allow_bits, deny_bits) \
     values ($1, $2, $3, $4, $5) on conflict (channel_id, target_id) do update set kind = excluded.kind, \
     allow_bits = excluded.allow_bits, deny_bits = excluded.deny_bits";
@@ -338,7 +338,8 @@ impl Store {
     /// A guild's channels, by position.
     pub async fn guild_channels(&self, guild_id: i64) -> Result<Vec<ChannelRow>> {
         let sql = format!(
-            "select {CHANNEL_COLS} from channels where guild_id = $1 order by position, id"
+            "select {CHANNEL_COLS} from channels where guild_id = $1 and type not in (10, 11, 12) \
+             order by position, id"
         );
         self.db.all(sql, args![guild_id]).await
     }
@@ -348,7 +349,7 @@ impl Store {
         let c: Option<crate::Count> = self
             .db
             .opt(
-                "select count(*) as n from channels where guild_id = $1",
+                "select count(*) as n from channels where guild_id = $1 and type not in (10, 11, 12)",
                 args![guild_id],
             )
             .await?;
@@ -387,6 +388,7 @@ impl Store {
                     c.user_limit,
                     c.icon.clone(),
                     c.flags,
+                    &c.settings,
                     c.id
                 ],
             )
@@ -414,6 +416,17 @@ impl Store {
     /// Deletes a channel; children of a deleted category move to the top level.
     pub async fn delete_channel(&self, id: i64) -> Result<()> {
         let mut tx = self.db.begin().await?;
+        // Its threads (and forum posts) go with it.
+        tx.exec(
+            "delete from messages where channel_id in (select channel_id from threads where parent_id = $1)",
+            args![id],
+        )
+        .await?;
+        tx.exec(
+            "delete from channels where id in (select channel_id from threads where parent_id = $1)",
+            args![id],
+        )
+        .await?;
         tx.exec(
             "update channels set parent_id = null where parent_id = $1",
             args![id],
@@ -526,11 +539,16 @@ pub(crate) fn channel_args(c: &ChannelRow) -> Vec<crate::db::Arg> {
         c.last_message_id,
         c.last_pin_at,
         c.flags,
-        c.created_at
+        c.created_at,
+        &c.settings
     ]
 }
 
 pub(crate) const INSERT_CHANNEL_SQL: &str = INSERT_CHANNEL;
+/// Channel columns qualified with `c.`.
+pub(crate) const CHANNEL_COLS_T: &str = "c.id, c.guild_id, c.type, c.name, c.topic, c.position, c.parent_id, c.nsfw, \
+    c.rate_limit_per_user, c.bitrate, c.user_limit, c.owner_id, c.icon, c.last_message_id, c.last_pin_at, c.flags, \
+    c.created_at, c.settings";
 
 fn role_args(r: &RoleRow) -> Vec<crate::db::Arg> {
     args![

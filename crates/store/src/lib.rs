@@ -4,6 +4,7 @@
 //! Its in-memory twin for tests is SQLite `:memory:`.
 
 mod apps;
+mod comments;
 mod db;
 mod dms;
 mod error;
@@ -17,7 +18,9 @@ mod migrate;
 mod reactions;
 mod read_states;
 mod rows;
+mod threads;
 mod users;
+mod votes;
 mod webhooks;
 
 pub use apps::NewCommand;
@@ -29,7 +32,9 @@ pub use invites::InviteUse;
 pub use members::MemberPatch;
 pub use messages::{MessagePage, MessagePatch, NewMessage, min_id_at};
 pub use rows::*;
+pub use threads::{NewThread, ThreadMemberRow, ThreadPatch, ThreadRow, ThreadWithChannel};
 pub use users::{NewUser, UserPatch};
+pub use votes::{VoteOutcome, VoteTarget};
 
 use db::Db;
 

@@ -4,7 +4,7 @@ use crate::db::{Arg, args, placeholders};
 use crate::{BanRow, MemberRoleRow, MemberRow, MemberWithRoles, Result, Store, StoreError};
 
 const MEMBER_COLS: &str = "guild_id, user_id, nick, joined_at, deaf, mute, pending, temporary, \
-    communication_disabled_until, flags";
+    communication_disabled_until, flags, karma";
 
 /// Member fields to change.
 #[derive(Debug, Clone, Default)]
@@ -335,6 +335,9 @@ impl Store {
             )
             .await?;
             deleted = rows.into_iter().map(|m| (m.channel_id, m.id)).collect();
+            for (c, id) in &deleted {
+                crate::comments::on_messages_deleted(&mut tx, *c, &[*id]).await?;
+            }
         }
         tx.commit().await?;
         Ok(deleted)

@@ -1,6 +1,6 @@
 //! Messages, mentions and pins. History is paged by id (ids are time-ordered), newest first.
 
-use crate::db::{Arg, args, placeholders};
+use crate::db::{Arg, Tx, args, placeholders};
 use crate::{MessageRow, Result, Store, StoreError};
 
 const MESSAGE_COLS: &str = "id, channel_id, guild_id, author_id, type, content, flags, tts, mention_everyone, \
@@ -61,11 +61,9 @@ fn ids_json(ids: &[i64]) -> String {
     serde_json::to_string(&v).unwrap_or_else(|_| "[]".to_owned())
 }
 
-impl Store {
-    /// Stores a message, its mentions, and advances the channel's `last_message_id`.
-    pub async fn create_message(&self, m: &NewMessage) -> Result<()> {
+/// Inserts a message inside a transaction (see [`Store::create_message`]).
+pub(crate) async fn insert_message(tx: &mut Tx, m: &NewMessage) -> Result<()> {
         let r = &m.row;
-        let mut tx = self.db.begin().await?;
         tx.exec(
             INSERT_MESSAGE,
             args![
@@ -96,7 +94,7 @@ impl Store {
         )
         .await?;
         insert_mentions(
-            &mut tx,
+            tx,
             r.channel_id,
             r.id,
             &m.mention_user_ids,
@@ -108,6 +106,15 @@ impl Store {
             args![r.id, r.channel_id],
         )
         .await?;
+    crate::comments::on_message_created(tx, r).await
+}
+
+impl Store {
+    /// Stores a message, its mentions, and advances the channel's `last_message_id` (and, in
+    /// a thread, its counters and auto-archive time; in a forum post, places it in the comment tree).
+    pub async fn create_message(&self, m: &NewMessage) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        insert_message(&mut tx, m).await?;
         tx.commit().await
     }
 
@@ -250,14 +257,18 @@ impl Store {
 
     /// Deletes one message; returns whether it existed.
     pub async fn delete_message(&self, channel_id: i64, id: i64) -> Result<bool> {
-        Ok(self
-            .db
+        let mut tx = self.db.begin().await?;
+        let n = tx
             .exec(
                 "delete from messages where id = $1 and channel_id = $2",
                 args![id, channel_id],
             )
-            .await?
-            > 0)
+            .await?;
+        if n > 0 {
+            crate::comments::on_messages_deleted(&mut tx, channel_id, &[id]).await?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
     }
 
     /// Deletes several messages of one channel; returns the ids that existed.
@@ -282,6 +293,8 @@ impl Store {
             a,
         )
         .await?;
+        let gone: Vec<i64> = found.iter().map(|r| r.id).collect();
+        crate::comments::on_messages_deleted(&mut tx, channel_id, &gone).await?;
         tx.commit().await?;
         Ok(found.into_iter().map(|r| r.id).collect())
     }

@@ -24,6 +24,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_bots.sql"),
         postgres: include_str!("../migrations/postgres/0002_bots.sql"),
     },
+    Migration {
+        version: 3,
+        name: "forums",
+        sqlite: include_str!("../migrations/sqlite/0003_forums.sql"),
+        postgres: include_str!("../migrations/postgres/0003_forums.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "create table if not exists schema_migrations (

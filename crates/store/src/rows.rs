@@ -149,6 +149,8 @@ pub struct ChannelRow {
     pub flags: i64,
     /// Created.
     pub created_at: i64,
+    /// Forum and thread-parent settings (JSON object).
+    pub settings: String,
 }
 
 /// A channel permission overwrite.
@@ -189,6 +191,8 @@ pub struct MemberRow {
     pub communication_disabled_until: Option<i64>,
     /// Flags.
     pub flags: i64,
+    /// Sum of the scores of the member's posts and comments here.
+    pub karma: i64,
 }
 
 /// A member with its role ids.

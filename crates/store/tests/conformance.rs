@@ -377,6 +377,7 @@ async fn dms_are_opened_once_per_pair() -> R {
             last_pin_at: None,
             flags: 0,
             created_at: 1,
+            settings: "{}".to_owned(),
         };
         let (a, created) = s.open_dm(1, 2, &row).await?;
         assert!(created, "{engine}");

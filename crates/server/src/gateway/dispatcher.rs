@@ -53,7 +53,9 @@ pub async fn run(app: AppState, mut rx: mpsc::Receiver<Arc<Event>>) {
 fn guild_of(a: &Audience) -> Option<i64> {
     match a {
         Audience::Guild(g) | Audience::GuildPerm { guild: g, .. } => Some(*g),
-        Audience::Channel { guild, .. } | Audience::ChannelPerm { guild, .. } => Some(*guild),
+        Audience::Channel { guild, .. }
+        | Audience::ChannelPerm { guild, .. }
+        | Audience::Thread { guild, .. } => Some(*guild),
         Audience::Users(_) => None,
     }
 }
@@ -178,6 +180,25 @@ fn route(app: &AppState, ev: &Arc<Event>, access: Option<&GuildAccess>) {
             let need = Permissions(*perm) | Permissions::VIEW_CHANNEL;
             app.sessions.for_guild(*guild, |s| {
                 if wants(s, ev) && acc.channel(s.user_id, *channel).contains(need) {
+                    deliver(s, ev);
+                }
+            });
+        }
+        Audience::Thread {
+            guild,
+            parent,
+            members,
+        } => {
+            let Some(acc) = access else { return };
+            app.sessions.for_guild(*guild, |s| {
+                if !wants(s, ev) {
+                    return;
+                }
+                let p = acc.channel(s.user_id, *parent);
+                let member_ok = members.as_ref().is_none_or(|m| {
+                    m.contains(&s.user_id) || p.contains(Permissions::MANAGE_THREADS)
+                });
+                if p.contains(Permissions::VIEW_CHANNEL) && member_ok {
                     deliver(s, ev);
                 }
             });

@@ -139,6 +139,9 @@ async fn read_states(app: &AppState, user_id: i64) -> Result<ReadState, ApiError
     })
 }
 
+/// Active threads (newest first) GUILD_CREATE carries; the rest come from the active listing.
+const GUILD_CREATE_THREADS: i64 = 200;
+
 /// GUILD_CREATE for one user: channels they can see, the member list when the guild is small (or
 /// just themselves), and presences when they may see them.
 pub async fn guild_create(
@@ -156,6 +159,23 @@ pub async fn guild_create(
     };
     let member_count = app.store.member_count(guild_id).await?;
     let visible = crate::service::channels::visible(app, &ctx).await?;
+    let forums: Vec<Snowflake> = visible
+        .iter()
+        .filter(|c| c.kind == coterie_model::channel::kind::GUILD_FORUM)
+        .map(|c| c.id)
+        .collect();
+    let active = app
+        .store
+        .active_threads(guild_id, GUILD_CREATE_THREADS)
+        .await?;
+    let threads = crate::service::threads::visible_to(app, &ctx, active)
+        .await?
+        .iter()
+        .map(|t| {
+            let post = forums.contains(&Snowflake::from_i64(t.thread.parent_id));
+            views::thread_channel(&t.channel, &t.thread, post, 0)
+        })
+        .collect();
     let threshold = large_threshold.clamp(50, MAX_LARGE_THRESHOLD);
     let large = member_count > i64::from(threshold);
     let send_all = !large && (!bot || presences);
@@ -186,7 +206,7 @@ pub async fn guild_create(
         voice_states: vec![],
         members,
         channels: visible,
-        threads: vec![],
+        threads,
         presences: presence_list,
         stage_instances: vec![],
         guild_scheduled_events: vec![],

@@ -7,7 +7,8 @@ use crate::error::{ApiError, FieldErrors, field_error};
 use crate::extract::nullable;
 use crate::service::perms::{ChannelCtx, GuildCtx};
 use crate::service::views;
-use coterie_model::channel::{Channel, kind};
+use coterie_model::channel::{self, Channel, ChannelSettings, ForumTag, kind};
+use crate::service::threads::ThreadBody;
 use coterie_model::permissions::Overwrite;
 use coterie_model::validate::{self, FieldError};
 use coterie_model::{Intents, Permissions, Snowflake};
@@ -36,6 +37,145 @@ pub struct ChannelBody {
     permission_overwrites: Option<Vec<Overwrite>>,
     #[serde(default, deserialize_with = "nullable")]
     icon: Option<Option<String>>,
+    flags: Option<u64>,
+    /// Forum tags.
+    available_tags: Option<Vec<ForumTag>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Object>)]
+    default_reaction_emoji: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "nullable")]
+    default_sort_order: Option<Option<u8>>,
+    default_forum_layout: Option<u8>,
+    default_thread_rate_limit_per_user: Option<i64>,
+    default_auto_archive_duration: Option<i64>,
+    /// Forum: karma needed to post (Coterie extension).
+    min_karma_to_post: Option<i64>,
+    /// Forum: seconds of membership needed to post (Coterie extension).
+    min_member_age_to_post: Option<i64>,
+    // Thread fields.
+    archived: Option<bool>,
+    auto_archive_duration: Option<i64>,
+    locked: Option<bool>,
+    invitable: Option<bool>,
+    applied_tags: Option<Vec<Snowflake>>,
+}
+
+impl ChannelBody {
+    fn thread_body(self) -> ThreadBody {
+        ThreadBody {
+            name: self.name,
+            archived: self.archived,
+            auto_archive_duration: self.auto_archive_duration,
+            locked: self.locked,
+            invitable: self.invitable,
+            rate_limit_per_user: self.rate_limit_per_user,
+            flags: self.flags,
+            applied_tags: self.applied_tags,
+        }
+    }
+}
+
+/// Forum tags a channel may define.
+const MAX_TAGS: usize = 20;
+
+/// Settings of channels that hold threads (tags, defaults, karma gates) and the forum flag.
+fn apply_settings(app: &AppState, b: &ChannelBody, row: &mut ChannelRow, errs: &mut FieldErrors) {
+    let t = u8::try_from(row.kind).unwrap_or(0);
+    if !kind::holds_threads(t) {
+        return;
+    }
+    let mut st = ChannelSettings::parse(&row.settings);
+    let forum = t == kind::GUILD_FORUM;
+    if let Some(m) = b.default_auto_archive_duration {
+        if crate::service::threads::ARCHIVE_MINUTES.contains(&m) {
+            st.default_auto_archive_duration = u32::try_from(m).ok();
+        } else {
+            errs.add(
+                "default_auto_archive_duration",
+                FieldError::new("BASE_TYPE_CHOICES", "Value must be one of (60, 1440, 4320, 10080)."),
+            );
+        }
+    }
+    if let Some(r) = b.default_thread_rate_limit_per_user {
+        match u32::try_from(r) {
+            Ok(r) if r <= 21600 => st.default_thread_rate_limit_per_user = r,
+            _ => errs.add(
+                "default_thread_rate_limit_per_user",
+                FieldError::new("NUMBER_TYPE_MAX", "Must be between 0 and 21600."),
+            ),
+        }
+    }
+    if forum {
+        if let Some(tags) = &b.available_tags {
+            if tags.len() > MAX_TAGS {
+                errs.add(
+                    "available_tags",
+                    FieldError::new("BASE_TYPE_MAX_LENGTH", "Must be 20 or fewer in length."),
+                );
+            }
+            let mut out = Vec::with_capacity(tags.len());
+            for (i, tag) in tags.iter().enumerate() {
+                let Some(name) = errs.check(
+                    &format!("available_tags.{i}.name"),
+                    validate::text(&tag.name, 1, 20),
+                ) else {
+                    continue;
+                };
+                // Known ids keep their tag; anything else is a new tag with a new id.
+                let id = tag
+                    .id
+                    .filter(|id| st.available_tags.iter().any(|o| o.id == Some(*id)))
+                    .unwrap_or_else(|| app.ids.next());
+                out.push(ForumTag {
+                    id: Some(id),
+                    name,
+                    moderated: tag.moderated,
+                    emoji_id: tag.emoji_id,
+                    emoji_name: tag.emoji_name.clone().filter(|e| !e.is_empty() && e.chars().count() <= 8),
+                });
+            }
+            st.available_tags = out;
+        }
+        if let Some(e) = &b.default_reaction_emoji {
+            st.default_reaction_emoji = e.clone().filter(|v| v.is_object());
+        }
+        if let Some(o) = b.default_sort_order {
+            match o {
+                None | Some(0 | 1) => st.default_sort_order = o,
+                Some(_) => errs.add(
+                    "default_sort_order",
+                    FieldError::new("BASE_TYPE_CHOICES", "Value must be one of {0, 1}."),
+                ),
+            }
+        }
+        if let Some(l) = b.default_forum_layout {
+            if l <= 2 {
+                st.default_forum_layout = l;
+            } else {
+                errs.add(
+                    "default_forum_layout",
+                    FieldError::new("BASE_TYPE_CHOICES", "Value must be one of {0, 1, 2}."),
+                );
+            }
+        }
+        if let Some(k) = b.min_karma_to_post {
+            st.min_karma_to_post = k;
+        }
+        if let Some(a) = b.min_member_age_to_post {
+            if (0..=10 * 365 * 86400).contains(&a) {
+                st.min_member_age_to_post = a;
+            } else {
+                errs.add(
+                    "min_member_age_to_post",
+                    FieldError::new("NUMBER_TYPE_MAX", "Must be between 0 and 315360000 seconds."),
+                );
+            }
+        }
+        if let Some(f) = b.flags {
+            row.flags = (f & channel::FLAG_REQUIRE_TAG) as i64;
+        }
+    }
+    row.settings = serde_json::to_string(&st).unwrap_or_else(|_| "{}".to_owned());
 }
 
 fn overwrite_rows(channel_id: i64, ows: &[Overwrite]) -> Vec<OverwriteRow> {
@@ -280,9 +420,11 @@ pub async fn create(
         last_pin_at: None,
         flags: 0,
         created_at: app.now(),
+        settings: "{}".to_owned(),
     };
     let mut errs = FieldErrors::new();
     apply_fields(&b, &mut row, &mut errs);
+    apply_settings(app, &b, &mut row, &mut errs);
     row.parent_id = check_parent(&channels, b.parent_id.flatten(), row.kind, &mut errs);
     if b.position.is_none() {
         row.position = channels
@@ -329,6 +471,13 @@ pub async fn get(app: &AppState, user: &UserRow, channel_id: i64) -> Result<Chan
 
 /// The wire object of a loaded channel for `viewer`.
 pub async fn view_of(app: &AppState, ctx: &ChannelCtx, viewer: i64) -> Result<Channel, ApiError> {
+    if let Some(t) = &ctx.thread {
+        let th = coterie_store::ThreadWithChannel {
+            channel: ctx.channel.clone(),
+            thread: t.row.clone(),
+        };
+        return crate::service::threads::view(app, &th, t.is_post(), Some(viewer)).await;
+    }
     Ok(match ctx.channel.guild_id {
         Some(_) => views::guild_channel(&ctx.channel, &ctx.overwrites),
         None => {
@@ -347,6 +496,9 @@ pub async fn modify(
     b: ChannelBody,
 ) -> Result<Channel, ApiError> {
     let ctx = ChannelCtx::load(app, channel_id, user.id).await?;
+    if ctx.thread.is_some() {
+        return crate::service::threads::modify(app, user, &ctx, b.thread_body()).await;
+    }
     let Some(g) = &ctx.guild else {
         return modify_group_dm(app, user, ctx, b).await;
     };
@@ -373,6 +525,7 @@ pub async fn modify(
         row.kind = i64::from(k);
     }
     apply_fields(&b, &mut row, &mut errs);
+    apply_settings(app, &b, &mut row, &mut errs);
     let channels = app.store.guild_channels(g.guild.id).await?;
     if let Some(p) = b.parent_id {
         row.parent_id = match p {
@@ -500,6 +653,9 @@ async fn modify_group_dm(
 /// `DELETE /channels/{id}`: deletes a guild channel (MANAGE_CHANNELS), closes a DM, leaves a group DM.
 pub async fn delete(app: &AppState, user: &UserRow, channel_id: i64) -> Result<Channel, ApiError> {
     let ctx = ChannelCtx::load(app, channel_id, user.id).await?;
+    if ctx.thread.is_some() {
+        return crate::service::threads::delete(app, &ctx).await;
+    }
     let view = view_of(app, &ctx, user.id).await?;
     match &ctx.guild {
         Some(g) => {

@@ -39,6 +39,7 @@ fn row(app: &AppState, t: u8, owner: Option<i64>, name: Option<String>) -> Chann
         last_pin_at: None,
         flags: 0,
         created_at: app.now(),
+        settings: "{}".to_owned(),
     }
 }
 

@@ -579,6 +579,9 @@ pub async fn run(app: AppState) {
         if let Err(e) = tick(&app).await {
             tracing::warn!(error = %e, "scheduled events tick failed");
         }
+        if let Err(e) = crate::service::threads::tick(&app).await {
+            tracing::warn!(error = %e, "thread auto-archive tick failed");
+        }
         crate::service::interactions::prune(&app).await;
     }
 }

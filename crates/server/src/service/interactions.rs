@@ -585,6 +585,7 @@ async fn respond_message(
         author_override: None,
         interaction: Some(&meta),
         persist: !ephemeral,
+        id: None,
     };
     let (view, _) = crate::service::messages::post(app, &ctx, draft, posting).await?;
     if ephemeral {

@@ -183,6 +183,7 @@ pub async fn create(
         ctx.require(Permissions::READ_MESSAGE_HISTORY)?;
     }
     slowmode(app, &ctx, user.id)?;
+    crate::service::threads::before_send(app, &ctx, user.id).await?;
     Ok(post(app, &ctx, draft, Posting::member(user, &ctx)).await?.0)
 }
 

@@ -8,7 +8,7 @@ use coterie_model::Permissions;
 use coterie_model::Snowflake;
 use coterie_model::channel::kind;
 use coterie_model::permissions::{ChannelKind, MemberContext, Overwrite};
-use coterie_store::{ChannelRow, GuildRow, MemberWithRoles, OverwriteRow, RoleRow};
+use coterie_store::{ChannelRow, GuildRow, MemberWithRoles, OverwriteRow, RoleRow, ThreadRow};
 
 /// What DM participants may do in their DM.
 pub const DM_PERMISSIONS: Permissions = Permissions(
@@ -211,6 +211,45 @@ pub struct ChannelCtx {
     pub recipients: Vec<i64>,
     /// The caller's permissions here.
     pub perms: Permissions,
+    /// For a thread: its thread row, its parent channel, and (private threads) its member ids.
+    pub thread: Option<ThreadCtx>,
+}
+
+/// What a thread adds to its channel context.
+#[derive(Debug, Clone)]
+pub struct ThreadCtx {
+    /// The thread row.
+    pub row: ThreadRow,
+    /// The channel the thread lives in.
+    pub parent: ChannelRow,
+    /// Members of a private thread (None for public threads).
+    pub members: Option<Vec<i64>>,
+}
+
+impl ThreadCtx {
+    /// Whether the thread is a post in a forum channel.
+    #[must_use]
+    pub fn is_post(&self) -> bool {
+        self.parent.kind == i64::from(kind::GUILD_FORUM)
+    }
+}
+
+/// Members of a private thread loaded for routing its events.
+const PRIVATE_THREAD_AUDIENCE_CAP: i64 = 1000;
+
+/// Permissions in a thread from those in its parent: everything but sending is inherited;
+/// sending needs SEND_MESSAGES_IN_THREADS, and a locked thread takes MANAGE_THREADS.
+#[must_use]
+pub fn thread_perms(parent: Permissions, t: &ThreadRow) -> Permissions {
+    let mut p = parent;
+    let can_send = parent.contains(Permissions::SEND_MESSAGES_IN_THREADS)
+        && (!t.locked || parent.contains(Permissions::MANAGE_THREADS));
+    if can_send {
+        p |= Permissions::SEND_MESSAGES;
+    } else {
+        p = Permissions(p.0 & !Permissions::SEND_MESSAGES.0);
+    }
+    p
 }
 
 impl ChannelCtx {
@@ -222,6 +261,9 @@ impl ChannelCtx {
             .channel(channel_id)
             .await?
             .ok_or(ApiError::Unknown(Unknown::Channel))?;
+        if kind::is_thread(u8::try_from(ch.kind).unwrap_or(0)) {
+            return Self::load_thread(app, ch, user_id).await;
+        }
         match ch.guild_id {
             Some(gid) => {
                 let g = GuildCtx::load(app, gid, user_id).await?;
@@ -236,6 +278,7 @@ impl ChannelCtx {
                     guild: Some(g),
                     recipients: vec![],
                     perms,
+                    thread: None,
                 })
             }
             None => {
@@ -253,6 +296,7 @@ impl ChannelCtx {
                     guild: None,
                     recipients,
                     perms,
+                    thread: None,
                 })
             }
         }
@@ -286,6 +330,7 @@ impl ChannelCtx {
                 temporary: false,
                 communication_disabled_until: None,
                 flags: 0,
+                karma: 0,
             },
             roles: vec![],
         };
@@ -301,6 +346,51 @@ impl ChannelCtx {
             guild: Some(g),
             recipients: vec![],
             perms: Permissions::ALL,
+            thread: None,
+        })
+    }
+
+    async fn load_thread(app: &AppState, ch: ChannelRow, user_id: i64) -> Result<Self, ApiError> {
+        let gid = ch.guild_id.ok_or(ApiError::Unknown(Unknown::Channel))?;
+        let (g, t) = tokio::try_join!(GuildCtx::load(app, gid, user_id), async {
+            Ok(app.store.thread(ch.id).await?)
+        })?;
+        let t = t.ok_or(ApiError::Unknown(Unknown::Channel))?;
+        let (parent, ows) = tokio::try_join!(
+            app.store.channel(t.thread.parent_id),
+            app.store.overwrites(t.thread.parent_id)
+        )?;
+        let parent = parent.ok_or(ApiError::Unknown(Unknown::Channel))?;
+        let in_parent = g.in_channel(&parent, &ows);
+        if !in_parent.contains(Permissions::VIEW_CHANNEL) {
+            return Err(ApiError::MissingAccess);
+        }
+        let members = if t.thread.kind == i64::from(kind::PRIVATE_THREAD) {
+            let ids: Vec<i64> = app
+                .store
+                .thread_members(ch.id, 0, PRIVATE_THREAD_AUDIENCE_CAP)
+                .await?
+                .into_iter()
+                .map(|m| m.user_id)
+                .collect();
+            if !ids.contains(&user_id) && !in_parent.contains(Permissions::MANAGE_THREADS) {
+                return Err(ApiError::MissingAccess);
+            }
+            Some(ids)
+        } else {
+            None
+        };
+        Ok(Self {
+            channel: t.channel,
+            overwrites: ows,
+            guild: Some(g),
+            recipients: vec![],
+            perms: thread_perms(in_parent, &t.thread),
+            thread: Some(ThreadCtx {
+                row: t.thread,
+                parent,
+                members,
+            }),
         })
     }
 
@@ -322,6 +412,13 @@ impl ChannelCtx {
     /// The audience of events about this channel.
     #[must_use]
     pub fn audience(&self) -> crate::bus::Audience {
+        if let (Some(t), Some(g)) = (&self.thread, self.channel.guild_id) {
+            return crate::bus::Audience::Thread {
+                guild: g,
+                parent: t.parent.id,
+                members: t.members.clone(),
+            };
+        }
         match self.channel.guild_id {
             Some(g) => crate::bus::Audience::Channel {
                 guild: g,

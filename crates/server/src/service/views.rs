@@ -4,7 +4,7 @@
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::service::perms::overwrites;
-use coterie_model::channel::{Channel, kind};
+use coterie_model::channel::{Channel, ChannelSettings, ThreadMember, ThreadMetadata, kind};
 use coterie_model::guild::{Guild, Member, Role, RoleColors, RoleTags};
 use coterie_model::invite::{Invite, InviteChannel, InviteGuild, InviteMetadata};
 use coterie_model::message::{
@@ -13,7 +13,8 @@ use coterie_model::message::{
 use coterie_model::user::{CurrentUser, User};
 use coterie_model::{Permissions, Snowflake, Timestamp};
 use coterie_store::{
-    ChannelRow, GuildRow, InviteRow, MemberWithRoles, MessageRow, OverwriteRow, RoleRow, UserRow,
+    ChannelRow, GuildRow, InviteRow, MemberWithRoles, MessageRow, OverwriteRow, RoleRow, ThreadMemberRow,
+    ThreadRow, UserRow,
 };
 use std::collections::HashMap;
 
@@ -122,14 +123,70 @@ pub fn guild_channel(c: &ChannelRow, ows: &[OverwriteRow]) -> Channel {
         ch.user_limit = Some(u32::try_from(c.user_limit.unwrap_or(0)).unwrap_or(0));
         ch.rtc_region = Some(None);
     }
-    if t == kind::GUILD_FORUM {
-        ch.available_tags = Some(vec![]);
-        ch.default_reaction_emoji = Some(None);
-        ch.default_sort_order = Some(None);
-        ch.default_forum_layout = Some(0);
-        ch.default_thread_rate_limit_per_user = Some(0);
+    if kind::holds_threads(t) {
+        let st = ChannelSettings::parse(&c.settings);
+        ch.default_auto_archive_duration = Some(st.default_auto_archive_duration.unwrap_or(4320));
+        ch.default_thread_rate_limit_per_user = Some(st.default_thread_rate_limit_per_user);
+        if t == kind::GUILD_FORUM {
+            ch.available_tags = Some(st.available_tags);
+            ch.default_reaction_emoji = Some(st.default_reaction_emoji);
+            ch.default_sort_order = Some(st.default_sort_order);
+            ch.default_forum_layout = Some(st.default_forum_layout);
+            ch.min_karma_to_post = Some(st.min_karma_to_post);
+            ch.min_member_age_to_post = Some(st.min_member_age_to_post);
+        }
     }
     ch
+}
+
+/// A thread (or forum post) channel. `me_vote` is the viewer's vote on a forum post.
+#[must_use]
+pub fn thread_channel(c: &ChannelRow, t: &ThreadRow, post: bool, me_vote: i64) -> Channel {
+    let count = |n: i64| Some(u32::try_from(n.max(0)).unwrap_or(u32::MAX));
+    let private = t.kind == i64::from(kind::PRIVATE_THREAD);
+    Channel {
+        id: sf(c.id),
+        kind: u8::try_from(c.kind).unwrap_or(kind::PUBLIC_THREAD),
+        guild_id: c.guild_id.map(sf),
+        name: Some(c.name.clone()),
+        parent_id: Some(Some(sf(t.parent_id))),
+        owner_id: Some(sf(t.owner_id)),
+        last_message_id: Some(c.last_message_id.map(sf)),
+        last_pin_timestamp: Some(c.last_pin_at.map(Timestamp)),
+        rate_limit_per_user: Some(u32::try_from(c.rate_limit_per_user).unwrap_or(0)),
+        message_count: count(t.message_count),
+        member_count: count(t.member_count),
+        total_message_sent: count(t.total_message_sent),
+        thread_metadata: Some(ThreadMetadata {
+            archived: t.archived,
+            auto_archive_duration: u32::try_from(t.auto_archive_duration).unwrap_or(4320),
+            archive_timestamp: Timestamp(t.archive_at),
+            locked: t.locked,
+            invitable: private.then_some(t.invitable),
+            create_timestamp: Timestamp(t.created_at),
+        }),
+        applied_tags: Some(
+            serde_json::from_str::<Vec<Snowflake>>(&t.applied_tags).unwrap_or_default(),
+        ),
+        score: post.then_some(t.score),
+        upvotes: post.then_some(t.upvotes),
+        downvotes: post.then_some(t.downvotes),
+        me_vote: post.then_some(me_vote),
+        flags: c.flags as u64,
+        ..Channel::default()
+    }
+}
+
+/// A thread membership.
+#[must_use]
+pub fn thread_member(m: &ThreadMemberRow) -> ThreadMember {
+    ThreadMember {
+        id: sf(m.thread_id),
+        user_id: sf(m.user_id),
+        join_timestamp: Timestamp(m.joined_at),
+        flags: m.flags as u64,
+        guild_id: None,
+    }
 }
 
 /// A DM or group DM as seen by `viewer` (recipients exclude the viewer).
@@ -175,6 +232,7 @@ pub fn member(m: &MemberWithRoles, u: Option<&UserRow>) -> Member {
         flags: m.member.flags as u64,
         pending: m.member.pending,
         communication_disabled_until: m.member.communication_disabled_until.map(Timestamp),
+        karma: m.member.karma,
         permissions: None,
     }
 }

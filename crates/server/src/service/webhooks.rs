@@ -338,6 +338,7 @@ pub async fn execute(
         author_override: Some(&over),
         interaction: None,
         persist: true,
+        id: None,
     };
     let (m, _) = crate::service::messages::post(app, &ctx, draft, posting).await?;
     Ok(q.wait.unwrap_or(false).then_some(m))

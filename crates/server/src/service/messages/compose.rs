@@ -473,6 +473,8 @@ pub struct Posting<'a> {
     pub interaction: Option<&'a str>,
     /// Store and publish (false: only build the message, for ephemeral responses).
     pub persist: bool,
+    /// A fixed id (a forum post's starter message shares the post's id); None mints one.
+    pub id: Option<i64>,
 }
 
 impl<'a> Posting<'a> {
@@ -491,6 +493,7 @@ impl<'a> Posting<'a> {
             author_override: None,
             interaction: None,
             persist: true,
+            id: None,
         }
     }
 }
@@ -548,7 +551,7 @@ pub async fn post(
         kind::DEFAULT
     });
     let row = MessageRow {
-        id: app.ids.next_i64(),
+        id: p.id.unwrap_or_else(|| app.ids.next_i64()),
         channel_id,
         guild_id: ctx.guild_id(),
         author_id: p.author.id,

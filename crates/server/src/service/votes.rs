@@ -1,0 +1,173 @@
+//! Votes on forum posts and comments (Coterie extension), and VOTE_UPDATE: score changes reach
+//! the sessions that can view the post, coalesced to at most one event per item per second.
+
+use crate::app::AppState;
+use crate::bus::{Audience, Event};
+use crate::error::{ApiError, Unknown, field_error};
+use crate::service::perms::ChannelCtx;
+use coterie_model::{Intents, Snowflake};
+use coterie_store::{UserRow, VoteTarget};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Minimum gap between two VOTE_UPDATEs about one item.
+const COALESCE_MS: i64 = 1000;
+
+/// Body of `PUT …/votes/@me`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct VoteBody {
+    #[schema(value_type = i64)]
+    value: Value,
+}
+
+struct Pending {
+    last_sent: i64,
+    next: Option<(Audience, Value, i64)>,
+}
+
+/// VOTE_UPDATEs waiting for their item's one-second window.
+#[derive(Default)]
+pub struct Coalescer {
+    items: Mutex<HashMap<(i64, i64), Pending>>,
+}
+
+impl std::fmt::Debug for Coalescer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Coalescer")
+    }
+}
+
+impl Coalescer {
+    /// Returns the event to send now, or keeps it (replacing an older one) for its window.
+    fn offer(&self, key: (i64, i64), now: i64, ev: (Audience, Value, i64)) -> Option<(Audience, Value, i64)> {
+        let mut m = self.items.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let p = m.entry(key).or_insert(Pending {
+            last_sent: i64::MIN / 2,
+            next: None,
+        });
+        if now - p.last_sent >= COALESCE_MS {
+            p.last_sent = now;
+            p.next = None;
+            Some(ev)
+        } else {
+            p.next = Some(ev);
+            None
+        }
+    }
+
+    /// Events whose window has passed; forgets idle items.
+    fn due(&self, now: i64) -> Vec<(Audience, Value, i64)> {
+        let mut m = self.items.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out = vec![];
+        m.retain(|_, p| {
+            if now - p.last_sent >= COALESCE_MS {
+                if let Some(ev) = p.next.take() {
+                    p.last_sent = now;
+                    out.push(ev);
+                    return true;
+                }
+                return now - p.last_sent < 10 * COALESCE_MS;
+            }
+            true
+        });
+        out
+    }
+}
+
+async fn send(app: &AppState, (audience, d, guild): (Audience, Value, i64)) {
+    app.bus
+        .publish(Event::new("VOTE_UPDATE", &d, audience, Intents::COTERIE_VOTES).in_guild(Some(guild)))
+        .await;
+}
+
+/// Flushes coalesced VOTE_UPDATEs; runs until shutdown.
+pub async fn run(app: AppState) {
+    let mut t = tokio::time::interval(std::time::Duration::from_millis(100));
+    loop {
+        t.tick().await;
+        for ev in app.votes.due(app.now()) {
+            send(&app, ev).await;
+        }
+    }
+}
+
+fn parse_value(b: &VoteBody) -> Result<i64, ApiError> {
+    match b.value.as_i64() {
+        Some(v @ (1 | -1)) => Ok(v),
+        _ => Err(field_error("value", "BASE_TYPE_CHOICES", "Value must be one of {1, -1}.")),
+    }
+}
+
+/// The post a vote is about: a thread in a forum the caller can view, open for votes.
+async fn open_post(app: &AppState, user: &UserRow, post_id: i64) -> Result<ChannelCtx, ApiError> {
+    let ctx = ChannelCtx::load(app, post_id, user.id).await?;
+    let Some(tc) = ctx.thread.as_ref().filter(|t| t.is_post()) else {
+        return Err(ApiError::BadRequest(50024, "Cannot execute action on this channel type"));
+    };
+    if tc.row.locked {
+        return Err(ApiError::BadRequest(160005, "Thread is locked"));
+    }
+    if tc.row.archived {
+        return Err(ApiError::BadRequest(50083, "Thread is archived"));
+    }
+    Ok(ctx)
+}
+
+/// Sets (`value` Some) or removes the caller's vote on a post or, with `message`, a comment.
+pub async fn vote(
+    app: &AppState,
+    user: &UserRow,
+    post_id: i64,
+    message: Option<i64>,
+    value: Option<&VoteBody>,
+) -> Result<(), ApiError> {
+    let v = value.map(parse_value).transpose()?.unwrap_or(0);
+    let ctx = open_post(app, user, post_id).await?;
+    let target = match message {
+        None => VoteTarget::Post(post_id),
+        Some(m) => {
+            if m == post_id {
+                // The starter message is the post itself.
+                VoteTarget::Post(post_id)
+            } else {
+                VoteTarget::Comment {
+                    post: post_id,
+                    message: m,
+                }
+            }
+        }
+    };
+    let now = app.now();
+    let out = app
+        .store
+        .vote(target, user.id, v, now)
+        .await?
+        .ok_or(ApiError::Unknown(if message.is_some() {
+            Unknown::Message
+        } else {
+            Unknown::Channel
+        }))?;
+    if !out.changed {
+        return Ok(());
+    }
+    let item = match target {
+        VoteTarget::Post(_) => 0,
+        VoteTarget::Comment { message, .. } => message,
+    };
+    let mut d = json!({
+        "guild_id": Snowflake::from_i64(out.guild_id),
+        "channel_id": Snowflake::from_i64(post_id),
+        "score": out.upvotes - out.downvotes,
+        "upvotes": out.upvotes,
+        "downvotes": out.downvotes,
+    });
+    if item != 0 {
+        d["message_id"] = json!(Snowflake::from_i64(item));
+    }
+    if let Some(ev) = app.votes.offer((post_id, item), now, (ctx.audience(), d, out.guild_id)) {
+        send(app, ev).await;
+    }
+    Ok(())
+}

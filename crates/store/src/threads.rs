@@ -1,0 +1,442 @@
+//! Threads (and forum posts, which are threads in a forum channel): the thread row beside its
+//! channel row, thread members, archiving, and the listings Discord's API offers.
+
+use crate::db::{Arg, Tx, args, placeholders};
+use crate::guilds::{CHANNEL_COLS_T, INSERT_CHANNEL_SQL, channel_args};
+use crate::{ChannelRow, Result, Store, StoreError};
+use sqlx::FromRow;
+
+pub(crate) const THREAD_COLS: &str = "t.channel_id, t.guild_id, t.parent_id, t.owner_id, t.type, t.archived, \
+    t.archive_at, t.auto_archive_duration, t.auto_archive_at, t.locked, t.invitable, t.pinned, t.applied_tags, \
+    t.message_count, t.member_count, t.total_message_sent, t.created_at, t.upvotes, t.downvotes, t.score, t.hot, \
+    t.controversy, t.active, t.last_comment_at";
+
+/// A thread's own state.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct ThreadRow {
+    /// The thread's channel id.
+    pub channel_id: i64,
+    /// Guild.
+    pub guild_id: i64,
+    /// The channel it lives in.
+    pub parent_id: i64,
+    /// Who started it.
+    pub owner_id: i64,
+    /// 10, 11 or 12.
+    #[sqlx(rename = "type")]
+    pub kind: i64,
+    /// Archived.
+    pub archived: bool,
+    /// When `archived` last changed (ms).
+    pub archive_at: i64,
+    /// Minutes of inactivity before it archives itself.
+    pub auto_archive_duration: i64,
+    /// When it archives itself if nothing happens (ms).
+    pub auto_archive_at: i64,
+    /// Only MANAGE_THREADS may unarchive it or post.
+    pub locked: bool,
+    /// Non-moderators may add others (private threads).
+    pub invitable: bool,
+    /// Pinned (forum posts; channel flag PINNED).
+    pub pinned: bool,
+    /// Forum tag ids (JSON array of strings).
+    pub applied_tags: String,
+    /// Messages, without the forum starter message or deleted ones.
+    pub message_count: i64,
+    /// Members (capped in views at 50, like Discord).
+    pub member_count: i64,
+    /// Messages ever sent.
+    pub total_message_sent: i64,
+    /// Created (ms).
+    pub created_at: i64,
+    /// Post upvotes.
+    pub upvotes: i64,
+    /// Post downvotes.
+    pub downvotes: i64,
+    /// upvotes − downvotes.
+    pub score: i64,
+    /// Hot key (see coterie_model::ranking).
+    pub hot: i64,
+    /// Controversy key.
+    pub controversy: i64,
+    /// Active key (hot from the latest qualifying comment).
+    pub active: i64,
+    /// Latest qualifying comment (ms).
+    pub last_comment_at: Option<i64>,
+}
+
+/// A thread with its channel row.
+#[derive(Debug, Clone)]
+pub struct ThreadWithChannel {
+    /// The channel row (name, slowmode, last message).
+    pub channel: ChannelRow,
+    /// The thread row.
+    pub thread: ThreadRow,
+}
+
+/// A thread membership.
+#[derive(Debug, Clone, Copy, FromRow, PartialEq, Eq)]
+pub struct ThreadMemberRow {
+    /// Thread.
+    pub thread_id: i64,
+    /// User.
+    pub user_id: i64,
+    /// Joined (ms).
+    pub joined_at: i64,
+    /// Notification flags.
+    pub flags: i64,
+}
+
+/// Everything a new thread is created with.
+#[derive(Debug, Clone)]
+pub struct NewThread {
+    /// Its channel row (type, name, guild, `parent_id`, slowmode).
+    pub channel: ChannelRow,
+    /// Its thread row.
+    pub thread: ThreadRow,
+    /// Tag ids applied (forum posts).
+    pub tags: Vec<i64>,
+    /// Members to add (the owner).
+    pub members: Vec<i64>,
+}
+
+/// Thread fields a modify may change.
+#[derive(Debug, Clone)]
+pub struct ThreadPatch {
+    /// Channel id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Slowmode.
+    pub rate_limit_per_user: i64,
+    /// Archived.
+    pub archived: bool,
+    /// When `archived` changed.
+    pub archive_at: i64,
+    /// Minutes.
+    pub auto_archive_duration: i64,
+    /// Next auto-archive time.
+    pub auto_archive_at: i64,
+    /// Locked.
+    pub locked: bool,
+    /// Invitable.
+    pub invitable: bool,
+    /// Pinned.
+    pub pinned: bool,
+    /// Tags, when changed.
+    pub tags: Option<Vec<i64>>,
+}
+
+#[derive(FromRow)]
+struct Joined {
+    #[sqlx(flatten)]
+    channel: ChannelRow,
+    #[sqlx(flatten)]
+    thread: ThreadRow,
+}
+
+/// `select` of a thread with its channel.
+pub(crate) fn joined_sql(rest: &str) -> String {
+    format!("select {CHANNEL_COLS_T}, {THREAD_COLS} from threads t join channels c on c.id = t.channel_id {rest}")
+}
+
+fn tags_json(tags: &[i64]) -> String {
+    let v: Vec<String> = tags.iter().map(i64::to_string).collect();
+    serde_json::to_string(&v).unwrap_or_else(|_| "[]".to_owned())
+}
+
+async fn set_tags(tx: &mut Tx, thread: i64, tags: &[i64]) -> Result<()> {
+    tx.exec("delete from thread_tags where thread_id = $1", args![thread])
+        .await?;
+    for t in tags {
+        tx.exec(
+            "insert into thread_tags (thread_id, tag_id) values ($1, $2) on conflict do nothing",
+            args![thread, *t],
+        )
+        .await?;
+    }
+    tx.exec(
+        "update threads set applied_tags = $1 where channel_id = $2",
+        args![tags_json(tags), thread],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn add_member(tx: &mut Tx, thread: i64, user: i64, now: i64) -> Result<bool> {
+    let n = tx
+        .exec(
+            "insert into thread_members (thread_id, user_id, joined_at, flags) values ($1, $2, $3, 0) \
+             on conflict do nothing",
+            args![thread, user, now],
+        )
+        .await?;
+    if n > 0 {
+        tx.exec(
+            "update threads set member_count = member_count + 1 where channel_id = $1",
+            args![thread],
+        )
+        .await?;
+    }
+    Ok(n > 0)
+}
+
+impl Store {
+    /// Creates a thread: channel row, thread row, tags and members, in one transaction.
+    pub async fn create_thread(&self, n: &NewThread) -> Result<()> {
+        let t = &n.thread;
+        let mut tx = self.db.begin().await?;
+        tx.exec(INSERT_CHANNEL_SQL, channel_args(&n.channel)).await?;
+        tx.exec(
+            "insert into threads (channel_id, guild_id, parent_id, owner_id, type, archived, archive_at, \
+             auto_archive_duration, auto_archive_at, locked, invitable, pinned, applied_tags, created_at, hot, active) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, '[]', $13, $14, $15)",
+            args![
+                t.channel_id,
+                t.guild_id,
+                t.parent_id,
+                t.owner_id,
+                t.kind,
+                t.archived,
+                t.archive_at,
+                t.auto_archive_duration,
+                t.auto_archive_at,
+                t.locked,
+                t.invitable,
+                t.pinned,
+                t.created_at,
+                t.hot,
+                t.active
+            ],
+        )
+        .await?;
+        set_tags(&mut tx, t.channel_id, &n.tags).await?;
+        for u in &n.members {
+            add_member(&mut tx, t.channel_id, *u, t.created_at).await?;
+        }
+        tx.commit().await
+    }
+
+    /// A thread with its channel.
+    pub async fn thread(&self, id: i64) -> Result<Option<ThreadWithChannel>> {
+        let r: Option<Joined> = self
+            .db
+            .opt(joined_sql("where t.channel_id = $1"), args![id])
+            .await?;
+        Ok(r.map(|j| ThreadWithChannel {
+            channel: j.channel,
+            thread: j.thread,
+        }))
+    }
+
+    /// Several threads by id, in no particular order.
+    pub async fn threads_by_ids(&self, ids: &[i64]) -> Result<Vec<ThreadWithChannel>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = joined_sql(&format!(
+            "where t.channel_id in ({})",
+            placeholders(1, ids.len())
+        ));
+        let rows: Vec<Joined> = self
+            .db
+            .all(sql, ids.iter().map(|i| Arg::from(*i)).collect())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|j| ThreadWithChannel {
+                channel: j.channel,
+                thread: j.thread,
+            })
+            .collect())
+    }
+
+    /// The guild's unarchived threads, newest first, at most `limit`.
+    pub async fn active_threads(&self, guild_id: i64, limit: i64) -> Result<Vec<ThreadWithChannel>> {
+        let sql = joined_sql(
+            "where t.guild_id = $1 and t.archived = $2 order by t.channel_id desc limit $3",
+        );
+        let rows: Vec<Joined> = self.db.all(sql, args![guild_id, false, limit]).await?;
+        Ok(rows
+            .into_iter()
+            .map(|j| ThreadWithChannel {
+                channel: j.channel,
+                thread: j.thread,
+            })
+            .collect())
+    }
+
+    /// Archived threads of a channel of one type, most recently archived first, before `before`
+    /// (archive time, ms); `member` limits them to threads that user belongs to.
+    pub async fn archived_threads(
+        &self,
+        parent_id: i64,
+        kind: i64,
+        before: i64,
+        member: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<ThreadWithChannel>> {
+        let (sql, a) = match member {
+            None => (
+                joined_sql(
+                    "where t.parent_id = $1 and t.archived = $2 and t.archive_at < $3 and t.type = $4 \
+                     order by t.archive_at desc, t.channel_id desc limit $5",
+                ),
+                args![parent_id, true, before, kind, limit],
+            ),
+            Some(u) => (
+                joined_sql(
+                    "where t.parent_id = $1 and t.archived = $2 and t.archive_at < $3 and t.type = $4 \
+                     and exists (select 1 from thread_members m where m.thread_id = t.channel_id and m.user_id = $6) \
+                     order by t.archive_at desc, t.channel_id desc limit $5",
+                ),
+                args![parent_id, true, before, kind, limit, u],
+            ),
+        };
+        let rows: Vec<Joined> = self.db.all(sql, a).await?;
+        Ok(rows
+            .into_iter()
+            .map(|j| ThreadWithChannel {
+                channel: j.channel,
+                thread: j.thread,
+            })
+            .collect())
+    }
+
+    /// Applies a modify to a thread's channel and thread rows.
+    pub async fn update_thread(&self, p: &ThreadPatch) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        let n = tx
+            .exec(
+                "update channels set name = $1, rate_limit_per_user = $2, flags = $3 where id = $4",
+                args![
+                    &p.name,
+                    p.rate_limit_per_user,
+                    if p.pinned { 2_i64 } else { 0 },
+                    p.id
+                ],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.exec(
+            "update threads set archived = $1, archive_at = $2, auto_archive_duration = $3, auto_archive_at = $4, \
+             locked = $5, invitable = $6, pinned = $7 where channel_id = $8",
+            args![
+                p.archived,
+                p.archive_at,
+                p.auto_archive_duration,
+                p.auto_archive_at,
+                p.locked,
+                p.invitable,
+                p.pinned,
+                p.id
+            ],
+        )
+        .await?;
+        if let Some(tags) = &p.tags {
+            set_tags(&mut tx, p.id, tags).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Threads whose inactivity period has run out, oldest first (at most `limit`).
+    pub async fn due_thread_archives(&self, now: i64, limit: i64) -> Result<Vec<i64>> {
+        let rows: Vec<crate::IdRow> = self
+            .db
+            .all(
+                "select channel_id as id from threads where archived = $1 and auto_archive_at <= $2 \
+                 order by auto_archive_at limit $3",
+                args![false, now, limit],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    /// Archives a thread if it is still due (another node may have done it); returns whether
+    /// this call archived it.
+    pub async fn auto_archive_thread(&self, id: i64, now: i64) -> Result<bool> {
+        Ok(self
+            .db
+            .exec(
+                "update threads set archived = $1, archive_at = $2 where channel_id = $3 and archived = $4 \
+                 and auto_archive_at <= $2",
+                args![true, now, id, false],
+            )
+            .await?
+            > 0)
+    }
+
+    /// Adds a member; returns false if they already were one.
+    pub async fn add_thread_member(&self, thread: i64, user: i64, now: i64) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        let added = add_member(&mut tx, thread, user, now).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// Removes a member; returns false if they were not one.
+    pub async fn remove_thread_member(&self, thread: i64, user: i64) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        let n = tx
+            .exec(
+                "delete from thread_members where thread_id = $1 and user_id = $2",
+                args![thread, user],
+            )
+            .await?;
+        if n > 0 {
+            tx.exec(
+                "update threads set member_count = member_count - 1 where channel_id = $1",
+                args![thread],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// One membership.
+    pub async fn thread_member(&self, thread: i64, user: i64) -> Result<Option<ThreadMemberRow>> {
+        self.db
+            .opt(
+                "select thread_id, user_id, joined_at, flags from thread_members where thread_id = $1 and user_id = $2",
+                args![thread, user],
+            )
+            .await
+    }
+
+    /// Members of a thread by user id, after `after`, at most `limit`.
+    pub async fn thread_members(
+        &self,
+        thread: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ThreadMemberRow>> {
+        self.db
+            .all(
+                "select thread_id, user_id, joined_at, flags from thread_members where thread_id = $1 and user_id > $2 \
+                 order by user_id limit $3",
+                args![thread, after, limit],
+            )
+            .await
+    }
+
+    /// A user's memberships among the given threads.
+    pub async fn thread_memberships(
+        &self,
+        user: i64,
+        threads: &[i64],
+    ) -> Result<Vec<ThreadMemberRow>> {
+        if threads.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "select thread_id, user_id, joined_at, flags from thread_members where user_id = $1 and thread_id in ({})",
+            placeholders(2, threads.len())
+        );
+        let mut a = args![user];
+        a.extend(threads.iter().map(|i| Arg::from(*i)));
+        self.db.all(sql, a).await
+    }
+}

@@ -1,0 +1,292 @@
+//! Up/down votes on forum posts and comments. One row per (item, voter); each change updates
+//! the item's counters, its ranking keys and the author's karma in the same transaction, touching
+//! rows in one fixed order (vote, item, author) so concurrent votes cannot deadlock.
+
+use crate::db::{Arg, Tx, args, placeholders};
+use crate::{Result, Store, StoreError};
+use coterie_model::ranking;
+use sqlx::FromRow;
+
+/// An item's counters after a vote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VoteOutcome {
+    /// Upvotes.
+    pub upvotes: i64,
+    /// Downvotes.
+    pub downvotes: i64,
+    /// Whether anything changed (false: the same vote again).
+    pub changed: bool,
+    /// The item's guild.
+    pub guild_id: i64,
+}
+
+/// Which item a vote is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteTarget {
+    /// A forum post (its thread id).
+    Post(i64),
+    /// A comment (its message id) in a post.
+    Comment {
+        /// The post.
+        post: i64,
+        /// The comment's message id.
+        message: i64,
+    },
+}
+
+#[derive(FromRow)]
+struct Value {
+    value: i64,
+}
+
+#[derive(FromRow)]
+struct ItemId {
+    id: i64,
+    value: i64,
+}
+
+#[derive(FromRow)]
+struct PostCounters {
+    upvotes: i64,
+    downvotes: i64,
+    created_at: i64,
+    last_comment_at: Option<i64>,
+    owner_id: i64,
+    guild_id: i64,
+}
+
+#[derive(FromRow)]
+struct CommentInfo {
+    author_id: Option<i64>,
+    guild_id: i64,
+}
+
+async fn old_vote(tx: &mut Tx, table: &str, col: &str, item: i64, user: i64) -> Result<i64> {
+    let v: Option<Value> = tx
+        .opt(
+            format!("select value from {table} where {col} = $1 and user_id = $2"),
+            args![item, user],
+        )
+        .await?;
+    Ok(v.map_or(0, |v| v.value))
+}
+
+async fn write_vote(
+    tx: &mut Tx,
+    table: &str,
+    col: &str,
+    item: i64,
+    user: i64,
+    value: i64,
+    now: i64,
+) -> Result<()> {
+    if value == 0 {
+        tx.exec(
+            format!("delete from {table} where {col} = $1 and user_id = $2"),
+            args![item, user],
+        )
+        .await?;
+    } else {
+        tx.exec(
+            format!(
+                "insert into {table} ({col}, user_id, value, voted_at) values ($1, $2, $3, $4) \
+                 on conflict ({col}, user_id) do update set value = excluded.value, voted_at = excluded.voted_at"
+            ),
+            args![item, user, value, now],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn add_karma(tx: &mut Tx, guild: i64, author: i64, voter: i64, delta: i64) -> Result<()> {
+    // Votes on one's own posts and comments do not count.
+    if delta != 0 && author != voter {
+        tx.exec(
+            "update members set karma = karma + $1 where guild_id = $2 and user_id = $3",
+            args![delta, guild, author],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Sets (`value` 1 or -1) or removes (0) `user`'s vote; `None` if the item does not exist.
+    pub async fn vote(
+        &self,
+        target: VoteTarget,
+        user: i64,
+        value: i64,
+        now: i64,
+    ) -> Result<Option<VoteOutcome>> {
+        let mut tx = self.db.begin().await?;
+        let out = match target {
+            VoteTarget::Post(post) => vote_post(&mut tx, post, user, value, now).await?,
+            VoteTarget::Comment { post, message } => {
+                vote_comment(&mut tx, post, message, user, value, now).await?
+            }
+        };
+        if out.is_some_and(|o| o.changed) {
+            tx.commit().await?;
+        }
+        Ok(out)
+    }
+
+    /// `user`'s vote on a post (0 = none).
+    pub async fn post_vote(&self, post: i64, user: i64) -> Result<i64> {
+        let v: Option<Value> = self
+            .db
+            .opt(
+                "select value from post_votes where post_id = $1 and user_id = $2",
+                args![post, user],
+            )
+            .await?;
+        Ok(v.map_or(0, |v| v.value))
+    }
+
+    /// `user`'s votes among posts (`comments` false) or comments, as `(id, value)`.
+    pub async fn votes_of(&self, user: i64, ids: &[i64], comments: bool) -> Result<Vec<(i64, i64)>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let (table, col) = if comments {
+            ("comment_votes", "message_id")
+        } else {
+            ("post_votes", "post_id")
+        };
+        let sql = format!(
+            "select {col} as id, value from {table} where user_id = $1 and {col} in ({})",
+            placeholders(2, ids.len())
+        );
+        let mut a = args![user];
+        a.extend(ids.iter().map(|i| Arg::from(*i)));
+        let rows: Vec<ItemId> = self.db.all(sql, a).await?;
+        Ok(rows.into_iter().map(|r| (r.id, r.value)).collect())
+    }
+
+    /// Recounts an item's votes from the vote rows: `(upvotes, downvotes)` (exactness checks).
+    pub async fn count_votes(&self, target: VoteTarget) -> Result<(i64, i64)> {
+        let (sql, id) = match target {
+            VoteTarget::Post(p) => ("select value as id, count(*) as value from post_votes where post_id = $1 group by value", p),
+            VoteTarget::Comment { message, .. } => ("select value as id, count(*) as value from comment_votes where message_id = $1 group by value", message),
+        };
+        let rows: Vec<ItemId> = self.db.all(sql, args![id]).await?;
+        let get = |v: i64| rows.iter().find(|r| r.id == v).map_or(0, |r| r.value);
+        Ok((get(1), get(-1)))
+    }
+}
+
+async fn vote_post(
+    tx: &mut Tx,
+    post: i64,
+    user: i64,
+    value: i64,
+    now: i64,
+) -> Result<Option<VoteOutcome>> {
+    // Locking the item first serialises concurrent votes on it, so the old vote read next is
+    // the one this change replaces.
+    if tx
+        .exec(
+            "update threads set upvotes = upvotes where channel_id = $1",
+            args![post],
+        )
+        .await?
+        == 0
+    {
+        return Ok(None);
+    }
+    let old = old_vote(tx, "post_votes", "post_id", post, user).await?;
+    let (du, dd) = ranking::vote_delta(old, value);
+    let c: Option<PostCounters> = tx
+        .opt(
+            "update threads set upvotes = upvotes + $1, downvotes = downvotes + $2, score = score + $1 - $2 \
+             where channel_id = $3 returning upvotes, downvotes, created_at, last_comment_at, owner_id, guild_id",
+            args![du, dd, post],
+        )
+        .await?;
+    let Some(c) = c else { return Ok(None) };
+    if (du, dd) != (0, 0) {
+        write_vote(tx, "post_votes", "post_id", post, user, value, now).await?;
+        let active_t = c.last_comment_at.unwrap_or(c.created_at).max(c.created_at);
+        tx.exec(
+            "update threads set hot = $1, controversy = $2, active = $3 where channel_id = $4",
+            args![
+                ranking::hot(c.upvotes, c.downvotes, c.created_at),
+                ranking::controversy(c.upvotes, c.downvotes),
+                ranking::hot(c.upvotes, c.downvotes, active_t),
+                post
+            ],
+        )
+        .await?;
+        add_karma(tx, c.guild_id, c.owner_id, user, du - dd).await?;
+    }
+    Ok(Some(VoteOutcome {
+        upvotes: c.upvotes,
+        downvotes: c.downvotes,
+        changed: (du, dd) != (0, 0),
+        guild_id: c.guild_id,
+    }))
+}
+
+#[derive(FromRow)]
+struct Counters {
+    upvotes: i64,
+    downvotes: i64,
+}
+
+async fn vote_comment(
+    tx: &mut Tx,
+    post: i64,
+    message: i64,
+    user: i64,
+    value: i64,
+    now: i64,
+) -> Result<Option<VoteOutcome>> {
+    let info: Option<CommentInfo> = tx
+        .opt(
+            "select m.author_id, t.guild_id from comments c join threads t on t.channel_id = c.post_id \
+             left join messages m on m.id = c.message_id where c.message_id = $1 and c.post_id = $2",
+            args![message, post],
+        )
+        .await?;
+    let Some(info) = info else { return Ok(None) };
+    tx.exec(
+        "update comments set upvotes = upvotes where message_id = $1",
+        args![message],
+    )
+    .await?;
+    let old = old_vote(tx, "comment_votes", "message_id", message, user).await?;
+    let (du, dd) = ranking::vote_delta(old, value);
+    let c: Option<Counters> = tx
+        .opt(
+            "update comments set upvotes = upvotes + $1, downvotes = downvotes + $2, score = score + $1 - $2 \
+             where message_id = $3 returning upvotes, downvotes",
+            args![du, dd, message],
+        )
+        .await?;
+    let Some(c) = c else {
+        return Err(StoreError::NotFound);
+    };
+    if (du, dd) != (0, 0) {
+        write_vote(tx, "comment_votes", "message_id", message, user, value, now).await?;
+        tx.exec(
+            "update comments set best = $1, controversy = $2 where message_id = $3",
+            args![
+                ranking::best(c.upvotes, c.downvotes),
+                ranking::controversy(c.upvotes, c.downvotes),
+                message
+            ],
+        )
+        .await?;
+        if let Some(a) = info.author_id {
+            add_karma(tx, info.guild_id, a, user, du - dd).await?;
+        }
+    }
+    Ok(Some(VoteOutcome {
+        upvotes: c.upvotes,
+        downvotes: c.downvotes,
+        changed: (du, dd) != (0, 0),
+        guild_id: info.guild_id,
+    }))
+}
