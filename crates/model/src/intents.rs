@@ -49,7 +49,7 @@ impl Intents {
     pub const DIRECT_MESSAGE_POLLS: u64 = 1 << 25;
     /// Coterie extension: VOTE_UPDATE dispatches (forum scores). Bot libraries never set it, so
     /// they are not sent an event they do not know.
-    pub const COTERIE_VOTES: u64 = 1 << 40;
+    pub const COTERIE_VOTES: u64 = 1 << 50;
 
     /// Every bit Discord defines; IDENTIFY with any other bit is closed with 4013.
     pub const DEFINED: u64 = ((1 << 17) - 1)

@@ -122,6 +122,8 @@ fn api() -> (Router<AppState>, openapi::Doc) {
         get "/channels/{channel_id}/thread-members/{user_id}" threads::get_member, "A thread member", none() => object();
         put "/channels/{channel_id}/thread-members/{user_id}" threads::add_member, "Add a thread member", none() => none();
         delete "/channels/{channel_id}/thread-members/{user_id}" threads::remove_member, "Remove a thread member", none() => none();
+        get "/channels/{channel_id}/posts" threads::posts, "A forum's posts: sort=hot|new|top|controversial|active, t, tag, limit, after (Coterie)", none() => object();
+        get "/channels/{channel_id}/comments" threads::comments, "A post's comment tree: sort=best|top|new|controversial, parent, depth, limit, after (Coterie)", none() => object();
         put "/channels/{channel_id}/votes/@me" threads::vote_post, "Vote on a forum post (Coterie)", of::<s::votes::VoteBody>() => none();
         delete "/channels/{channel_id}/votes/@me" threads::unvote_post, "Remove one's vote on a forum post (Coterie)", none() => none();
         put "/channels/{channel_id}/messages/{message_id}/votes/@me" threads::vote_comment, "Vote on a comment (Coterie)", of::<s::votes::VoteBody>() => none();

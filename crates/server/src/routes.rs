@@ -11,8 +11,8 @@ pub mod guilds;
 pub mod invites;
 pub mod messages;
 pub mod system;
-pub mod users;
 pub mod threads;
+pub mod users;
 pub mod webhooks;
 
 use axum::http::StatusCode;

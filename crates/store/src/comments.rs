@@ -164,3 +164,140 @@ pub(crate) async fn on_messages_deleted(tx: &mut Tx, channel_id: i64, ids: &[i64
     }
     Ok(())
 }
+
+/// Orders of comment siblings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentSort {
+    /// Wilson lower bound.
+    Best,
+    /// Score.
+    Top,
+    /// Newest first.
+    New,
+    /// Controversy.
+    Controversial,
+}
+
+impl CommentSort {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Best => "best",
+            Self::Top => "score",
+            Self::New => "message_id",
+            Self::Controversial => "controversy",
+        }
+    }
+
+    /// The key of a row for this sort.
+    #[must_use]
+    pub fn key(self, c: &CommentRow) -> i64 {
+        match self {
+            Self::Best => c.best,
+            Self::Top => c.score,
+            Self::New => c.message_id,
+            Self::Controversial => c.controversy,
+        }
+    }
+}
+
+/// A comment's place in its tree and its counters.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct CommentRow {
+    /// Its message id.
+    pub message_id: i64,
+    /// Parent comment (0 = top level).
+    pub parent_id: i64,
+    /// 1 for top level.
+    pub depth: i64,
+    /// Direct replies.
+    pub child_count: i64,
+    /// All replies below it.
+    pub descendant_count: i64,
+    /// Upvotes.
+    pub upvotes: i64,
+    /// Downvotes.
+    pub downvotes: i64,
+    /// Score.
+    pub score: i64,
+    /// Best key.
+    pub best: i64,
+    /// Controversy key.
+    pub controversy: i64,
+}
+
+const ROW_COLS: &str = "message_id, parent_id, depth, child_count, descendant_count, upvotes, downvotes, score, best, controversy";
+
+impl crate::Store {
+    /// One page of one parent's replies (0 = top level) in `sort` order after `(key, id)`.
+    pub async fn comment_page(
+        &self,
+        post: i64,
+        parent: i64,
+        sort: CommentSort,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<CommentRow>> {
+        let col = sort.column();
+        let (cond, a) = match (after, sort) {
+            (None, _) => (String::new(), args![post, parent, limit]),
+            (Some((_, id)), CommentSort::New) => (
+                " and message_id < $4".to_owned(),
+                args![post, parent, limit, id],
+            ),
+            (Some((k, id)), _) => (
+                format!(" and {col} <= $4 and ({col} < $4 or message_id < $5)"),
+                args![post, parent, limit, k, id],
+            ),
+        };
+        let order = if sort == CommentSort::New {
+            "message_id desc".to_owned()
+        } else {
+            format!("{col} desc, message_id desc")
+        };
+        self.db
+            .all(
+                format!(
+                    "select {ROW_COLS} from comments where post_id = $1 and parent_id = $2{cond} order by {order} limit $3"
+                ),
+                a,
+            )
+            .await
+    }
+
+    /// The first `per_parent` replies of each of `parents`, in `sort` order.
+    pub async fn comment_children(
+        &self,
+        post: i64,
+        parents: &[i64],
+        sort: CommentSort,
+        per_parent: i64,
+    ) -> Result<Vec<CommentRow>> {
+        if parents.is_empty() {
+            return Ok(vec![]);
+        }
+        let col = sort.column();
+        let order = if sort == CommentSort::New {
+            "message_id desc".to_owned()
+        } else {
+            format!("{col} desc, message_id desc")
+        };
+        let sql = format!(
+            "select {ROW_COLS} from (select {ROW_COLS}, row_number() over (partition by parent_id order by {order}) as rn \
+             from comments where post_id = $1 and parent_id in ({})) x where rn <= $2 order by parent_id, rn",
+            crate::db::placeholders(3, parents.len())
+        );
+        let mut a = args![post, per_parent];
+        a.extend(parents.iter().map(|p| crate::db::Arg::from(*p)));
+        self.db.all(sql, a).await
+    }
+
+    /// One comment row.
+    pub async fn comment(&self, post: i64, id: i64) -> Result<Option<CommentRow>> {
+        self.db
+            .opt(
+                format!("select {ROW_COLS} from comments where post_id = $1 and message_id = $2"),
+                args![post, id],
+            )
+            .await
+    }
+}

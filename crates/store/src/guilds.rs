@@ -153,7 +153,8 @@ impl Store {
                     None::<i64>,
                     None::<i64>,
                     0i64,
-                    g.now
+                    g.now,
+                    "{}"
                 ],
             )
             .await?;

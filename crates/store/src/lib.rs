@@ -24,6 +24,7 @@ mod votes;
 mod webhooks;
 
 pub use apps::NewCommand;
+pub use comments::{CommentRow, CommentSort, MAX_DEPTH};
 pub use db::{DbConfig, Engine};
 pub use error::StoreError;
 pub use events::EventWithCount;
@@ -32,7 +33,9 @@ pub use invites::InviteUse;
 pub use members::MemberPatch;
 pub use messages::{MessagePage, MessagePatch, NewMessage, min_id_at};
 pub use rows::*;
-pub use threads::{NewThread, ThreadMemberRow, ThreadPatch, ThreadRow, ThreadWithChannel};
+pub use threads::{
+    NewThread, PostQuery, PostSort, ThreadMemberRow, ThreadPatch, ThreadRow, ThreadWithChannel,
+};
 pub use users::{NewUser, UserPatch};
 pub use votes::{VoteOutcome, VoteTarget};
 

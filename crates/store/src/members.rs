@@ -88,7 +88,7 @@ impl Store {
     ) -> Result<Vec<MemberWithRoles>> {
         let pattern = format!("{}%", prefix.to_lowercase().replace(['%', '_', '\\'], ""));
         let sql = "select m.guild_id, m.user_id, m.nick, m.joined_at, m.deaf, m.mute, m.pending, m.temporary, \
-            m.communication_disabled_until, m.flags from members m join users u on u.id = m.user_id \
+            m.communication_disabled_until, m.flags, m.karma from members m join users u on u.id = m.user_id \
             where m.guild_id = $1 and (u.username_lower like $2 or lower(coalesce(m.nick, '')) like $2 \
             or lower(coalesce(u.global_name, '')) like $2) order by m.user_id limit $3";
         let rows: Vec<MemberRow> = self.db.all(sql, args![guild_id, pattern, limit]).await?;

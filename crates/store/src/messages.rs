@@ -63,49 +63,49 @@ fn ids_json(ids: &[i64]) -> String {
 
 /// Inserts a message inside a transaction (see [`Store::create_message`]).
 pub(crate) async fn insert_message(tx: &mut Tx, m: &NewMessage) -> Result<()> {
-        let r = &m.row;
-        tx.exec(
-            INSERT_MESSAGE,
-            args![
-                r.id,
-                r.channel_id,
-                r.guild_id,
-                r.author_id,
-                r.kind,
-                &r.content,
-                r.flags,
-                r.tts,
-                r.mention_everyone,
-                ids_json(&m.mention_user_ids),
-                ids_json(&m.mention_role_ids),
-                &r.embeds,
-                &r.components,
-                r.nonce.clone(),
-                r.pinned_at,
-                r.edited_at,
-                r.ref_message_id,
-                r.ref_channel_id,
-                r.ref_guild_id,
-                r.webhook_id,
-                r.application_id,
-                r.author_override.clone(),
-                r.interaction.clone()
-            ],
-        )
-        .await?;
-        insert_mentions(
-            tx,
-            r.channel_id,
+    let r = &m.row;
+    tx.exec(
+        INSERT_MESSAGE,
+        args![
             r.id,
-            &m.mention_user_ids,
-            &m.mention_role_ids,
-        )
-        .await?;
-        tx.exec(
-            "update channels set last_message_id = $1 where id = $2",
-            args![r.id, r.channel_id],
-        )
-        .await?;
+            r.channel_id,
+            r.guild_id,
+            r.author_id,
+            r.kind,
+            &r.content,
+            r.flags,
+            r.tts,
+            r.mention_everyone,
+            ids_json(&m.mention_user_ids),
+            ids_json(&m.mention_role_ids),
+            &r.embeds,
+            &r.components,
+            r.nonce.clone(),
+            r.pinned_at,
+            r.edited_at,
+            r.ref_message_id,
+            r.ref_channel_id,
+            r.ref_guild_id,
+            r.webhook_id,
+            r.application_id,
+            r.author_override.clone(),
+            r.interaction.clone()
+        ],
+    )
+    .await?;
+    insert_mentions(
+        tx,
+        r.channel_id,
+        r.id,
+        &m.mention_user_ids,
+        &m.mention_role_ids,
+    )
+    .await?;
+    tx.exec(
+        "update channels set last_message_id = $1 where id = $2",
+        args![r.id, r.channel_id],
+    )
+    .await?;
     crate::comments::on_message_created(tx, r).await
 }
 

@@ -137,7 +137,9 @@ struct Joined {
 
 /// `select` of a thread with its channel.
 pub(crate) fn joined_sql(rest: &str) -> String {
-    format!("select {CHANNEL_COLS_T}, {THREAD_COLS} from threads t join channels c on c.id = t.channel_id {rest}")
+    format!(
+        "select {CHANNEL_COLS_T}, {THREAD_COLS} from threads t join channels c on c.id = t.channel_id {rest}"
+    )
 }
 
 fn tags_json(tags: &[i64]) -> String {
@@ -146,8 +148,11 @@ fn tags_json(tags: &[i64]) -> String {
 }
 
 async fn set_tags(tx: &mut Tx, thread: i64, tags: &[i64]) -> Result<()> {
-    tx.exec("delete from thread_tags where thread_id = $1", args![thread])
-        .await?;
+    tx.exec(
+        "delete from thread_tags where thread_id = $1",
+        args![thread],
+    )
+    .await?;
     for t in tags {
         tx.exec(
             "insert into thread_tags (thread_id, tag_id) values ($1, $2) on conflict do nothing",
@@ -186,7 +191,8 @@ impl Store {
     pub async fn create_thread(&self, n: &NewThread) -> Result<()> {
         let t = &n.thread;
         let mut tx = self.db.begin().await?;
-        tx.exec(INSERT_CHANNEL_SQL, channel_args(&n.channel)).await?;
+        tx.exec(INSERT_CHANNEL_SQL, channel_args(&n.channel))
+            .await?;
         tx.exec(
             "insert into threads (channel_id, guild_id, parent_id, owner_id, type, archived, archive_at, \
              auto_archive_duration, auto_archive_at, locked, invitable, pinned, applied_tags, created_at, hot, active) \
@@ -252,7 +258,11 @@ impl Store {
     }
 
     /// The guild's unarchived threads, newest first, at most `limit`.
-    pub async fn active_threads(&self, guild_id: i64, limit: i64) -> Result<Vec<ThreadWithChannel>> {
+    pub async fn active_threads(
+        &self,
+        guild_id: i64,
+        limit: i64,
+    ) -> Result<Vec<ThreadWithChannel>> {
         let sql = joined_sql(
             "where t.guild_id = $1 and t.archived = $2 order by t.channel_id desc limit $3",
         );
@@ -438,5 +448,164 @@ impl Store {
         let mut a = args![user];
         a.extend(threads.iter().map(|i| Arg::from(*i)));
         self.db.all(sql, a).await
+    }
+}
+
+/// Orders of a forum's post listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostSort {
+    /// Reddit's hot.
+    Hot,
+    /// Newest first.
+    New,
+    /// Highest score first.
+    Top,
+    /// Most controversial first.
+    Controversial,
+    /// Hot measured from the latest qualifying comment.
+    Active,
+}
+
+impl PostSort {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Hot => "t.hot",
+            Self::New => "t.channel_id",
+            Self::Top => "t.score",
+            Self::Controversial => "t.controversy",
+            Self::Active => "t.active",
+        }
+    }
+
+    /// The key of a row for this sort.
+    #[must_use]
+    pub fn key(self, t: &ThreadRow) -> i64 {
+        match self {
+            Self::Hot => t.hot,
+            Self::New => t.channel_id,
+            Self::Top => t.score,
+            Self::Controversial => t.controversy,
+            Self::Active => t.active,
+        }
+    }
+}
+
+/// One page of a forum listing.
+#[derive(Debug, Clone)]
+pub struct PostQuery {
+    /// The forum.
+    pub forum: i64,
+    /// Order.
+    pub sort: PostSort,
+    /// Only posts with ids at or above this (time period); 0 for all.
+    pub min_id: i64,
+    /// Only posts carrying this tag.
+    pub tag: Option<i64>,
+    /// Continue after this `(key, id)`.
+    pub after: Option<(i64, i64)>,
+    /// Rows to return.
+    pub limit: i64,
+}
+
+impl Store {
+    /// A page of a forum's unpinned posts in `sort` order (keyset: one index range scan).
+    pub async fn forum_posts(&self, q: &PostQuery) -> Result<Vec<ThreadWithChannel>> {
+        let col = q.sort.column();
+        let mut a: Vec<Arg> = args![q.forum, false, q.min_id];
+        let mut rest = "where t.parent_id = $1 and t.pinned = $2 and t.channel_id >= $3".to_owned();
+        if let Some(tag) = q.tag {
+            a.push(Arg::from(tag));
+            rest.push_str(&format!(
+                " and exists (select 1 from thread_tags g where g.thread_id = t.channel_id and g.tag_id = ${})",
+                a.len()
+            ));
+        }
+        if let Some((k, id)) = q.after {
+            if q.sort == PostSort::New {
+                a.push(Arg::from(id));
+                rest.push_str(&format!(" and t.channel_id < ${}", a.len()));
+            } else {
+                a.push(Arg::from(k));
+                a.push(Arg::from(id));
+                let (kp, ip) = (a.len() - 1, a.len());
+                rest.push_str(&format!(
+                    " and {col} <= ${kp} and ({col} < ${kp} or t.channel_id < ${ip})"
+                ));
+            }
+        }
+        a.push(Arg::from(q.limit));
+        if q.sort == PostSort::New {
+            rest.push_str(&format!(" order by t.channel_id desc limit ${}", a.len()));
+        } else {
+            rest.push_str(&format!(
+                " order by {col} desc, t.channel_id desc limit ${}",
+                a.len()
+            ));
+        }
+        let rows: Vec<Joined> = self.db.all(joined_sql(&rest), a).await?;
+        Ok(rows
+            .into_iter()
+            .map(|j| ThreadWithChannel {
+                channel: j.channel,
+                thread: j.thread,
+            })
+            .collect())
+    }
+
+    /// A forum's pinned posts, newest first (at most 50).
+    pub async fn pinned_posts(
+        &self,
+        forum: i64,
+        tag: Option<i64>,
+    ) -> Result<Vec<ThreadWithChannel>> {
+        let mut a = args![forum, true];
+        let mut rest = "where t.parent_id = $1 and t.pinned = $2".to_owned();
+        if let Some(tag) = tag {
+            a.push(Arg::from(tag));
+            rest.push_str(
+                " and exists (select 1 from thread_tags g where g.thread_id = t.channel_id and g.tag_id = $3)",
+            );
+        }
+        rest.push_str(" order by t.channel_id desc limit 50");
+        let rows: Vec<Joined> = self.db.all(joined_sql(&rest), a).await?;
+        Ok(rows
+            .into_iter()
+            .map(|j| ThreadWithChannel {
+                channel: j.channel,
+                thread: j.thread,
+            })
+            .collect())
+    }
+
+    /// The plan of a hot listing page (tests check it is an index range scan).
+    pub async fn explain_hot_listing(&self, forum: i64) -> Result<String> {
+        #[derive(FromRow)]
+        struct Line {
+            detail: String,
+        }
+        let q = "select t.channel_id from threads t where t.parent_id = $1 and t.pinned = $2 and t.channel_id >= $3 \
+                 and t.hot <= $4 and (t.hot < $4 or t.channel_id < $5) order by t.hot desc, t.channel_id desc limit 26";
+        let a = args![forum, false, 0_i64, i64::MAX, i64::MAX];
+        Ok(match self.engine() {
+            crate::Engine::Sqlite => {
+                let rows: Vec<Line> = self.db.all(format!("explain query plan {q}"), a).await?;
+                rows.into_iter()
+                    .map(|l| l.detail)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+            crate::Engine::Postgres => {
+                #[derive(FromRow)]
+                struct Plan {
+                    #[sqlx(rename = "QUERY PLAN")]
+                    plan: String,
+                }
+                let rows: Vec<Plan> = self.db.all(format!("explain {q}"), a).await?;
+                rows.into_iter()
+                    .map(|l| l.plan)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        })
     }
 }

@@ -146,7 +146,12 @@ impl Store {
     }
 
     /// `user`'s votes among posts (`comments` false) or comments, as `(id, value)`.
-    pub async fn votes_of(&self, user: i64, ids: &[i64], comments: bool) -> Result<Vec<(i64, i64)>> {
+    pub async fn votes_of(
+        &self,
+        user: i64,
+        ids: &[i64],
+        comments: bool,
+    ) -> Result<Vec<(i64, i64)>> {
         if ids.is_empty() {
             return Ok(vec![]);
         }
@@ -168,8 +173,14 @@ impl Store {
     /// Recounts an item's votes from the vote rows: `(upvotes, downvotes)` (exactness checks).
     pub async fn count_votes(&self, target: VoteTarget) -> Result<(i64, i64)> {
         let (sql, id) = match target {
-            VoteTarget::Post(p) => ("select value as id, count(*) as value from post_votes where post_id = $1 group by value", p),
-            VoteTarget::Comment { message, .. } => ("select value as id, count(*) as value from comment_votes where message_id = $1 group by value", message),
+            VoteTarget::Post(p) => (
+                "select value as id, count(*) as value from post_votes where post_id = $1 group by value",
+                p,
+            ),
+            VoteTarget::Comment { message, .. } => (
+                "select value as id, count(*) as value from comment_votes where message_id = $1 group by value",
+                message,
+            ),
         };
         let rows: Vec<ItemId> = self.db.all(sql, args![id]).await?;
         let get = |v: i64| rows.iter().find(|r| r.id == v).map_or(0, |r| r.value);

@@ -54,7 +54,9 @@ pub async fn archived_public(
     ApiPath(c): P1,
     ApiQuery(q): ApiQuery<threads::ArchivedQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(threads::archived(&app, &a.user, c.get(), false, false, q).await?))
+    Ok(Json(
+        threads::archived(&app, &a.user, c.get(), false, false, q).await?,
+    ))
 }
 
 /// `GET /channels/{id}/threads/archived/private`.
@@ -64,7 +66,9 @@ pub async fn archived_private(
     ApiPath(c): P1,
     ApiQuery(q): ApiQuery<threads::ArchivedQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(threads::archived(&app, &a.user, c.get(), true, false, q).await?))
+    Ok(Json(
+        threads::archived(&app, &a.user, c.get(), true, false, q).await?,
+    ))
 }
 
 /// `GET /channels/{id}/users/@me/threads/archived/private`.
@@ -74,17 +78,27 @@ pub async fn my_archived_private(
     ApiPath(c): P1,
     ApiQuery(q): ApiQuery<threads::ArchivedQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(threads::archived(&app, &a.user, c.get(), true, true, q).await?))
+    Ok(Json(
+        threads::archived(&app, &a.user, c.get(), true, true, q).await?,
+    ))
 }
 
 /// `PUT /channels/{id}/thread-members/@me`.
-pub async fn join(State(app): State<AppState>, a: Auth, ApiPath(c): P1) -> Result<Response, ApiError> {
+pub async fn join(
+    State(app): State<AppState>,
+    a: Auth,
+    ApiPath(c): P1,
+) -> Result<Response, ApiError> {
     threads::add_member(&app, &a.user, c.get(), None).await?;
     Ok(no_content())
 }
 
 /// `DELETE /channels/{id}/thread-members/@me`.
-pub async fn leave(State(app): State<AppState>, a: Auth, ApiPath(c): P1) -> Result<Response, ApiError> {
+pub async fn leave(
+    State(app): State<AppState>,
+    a: Auth,
+    ApiPath(c): P1,
+) -> Result<Response, ApiError> {
     threads::remove_member(&app, &a.user, c.get(), None).await?;
     Ok(no_content())
 }
@@ -115,7 +129,9 @@ pub async fn get_member(
     a: Auth,
     ApiPath((c, u)): P2,
 ) -> Result<Json<ThreadMember>, ApiError> {
-    Ok(Json(threads::get_member(&app, &a.user, c.get(), u.get()).await?))
+    Ok(Json(
+        threads::get_member(&app, &a.user, c.get(), u.get()).await?,
+    ))
 }
 
 /// `GET /channels/{id}/thread-members`.
@@ -125,7 +141,9 @@ pub async fn list_members(
     ApiPath(c): P1,
     ApiQuery(q): ApiQuery<threads::MembersQuery>,
 ) -> Result<Json<Vec<ThreadMember>>, ApiError> {
-    Ok(Json(threads::list_members(&app, &a.user, c.get(), q).await?))
+    Ok(Json(
+        threads::list_members(&app, &a.user, c.get(), q).await?,
+    ))
 }
 
 /// `PUT /channels/{post}/votes/@me`.
@@ -168,4 +186,28 @@ pub async fn unvote_comment(
 ) -> Result<Response, ApiError> {
     votes::vote(&app, &a.user, c.get(), Some(m.get()), None).await?;
     Ok(no_content())
+}
+
+/// `GET /channels/{forum}/posts`.
+pub async fn posts(
+    State(app): State<AppState>,
+    a: Auth,
+    ApiPath(c): P1,
+    ApiQuery(q): ApiQuery<crate::service::forums::PostsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        crate::service::forums::posts(&app, &a.user, c.get(), q).await?,
+    ))
+}
+
+/// `GET /channels/{post}/comments`.
+pub async fn comments(
+    State(app): State<AppState>,
+    a: Auth,
+    ApiPath(c): P1,
+    ApiQuery(q): ApiQuery<crate::service::forums::CommentsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        crate::service::forums::comments(&app, &a.user, c.get(), q).await?,
+    ))
 }

@@ -6,9 +6,9 @@ use crate::bus::{Audience, Effect, Event};
 use crate::error::{ApiError, FieldErrors, field_error};
 use crate::extract::nullable;
 use crate::service::perms::{ChannelCtx, GuildCtx};
+use crate::service::threads::ThreadBody;
 use crate::service::views;
 use coterie_model::channel::{self, Channel, ChannelSettings, ForumTag, kind};
-use crate::service::threads::ThreadBody;
 use coterie_model::permissions::Overwrite;
 use coterie_model::validate::{self, FieldError};
 use coterie_model::{Intents, Permissions, Snowflake};
@@ -92,7 +92,10 @@ fn apply_settings(app: &AppState, b: &ChannelBody, row: &mut ChannelRow, errs: &
         } else {
             errs.add(
                 "default_auto_archive_duration",
-                FieldError::new("BASE_TYPE_CHOICES", "Value must be one of (60, 1440, 4320, 10080)."),
+                FieldError::new(
+                    "BASE_TYPE_CHOICES",
+                    "Value must be one of (60, 1440, 4320, 10080).",
+                ),
             );
         }
     }
@@ -131,7 +134,10 @@ fn apply_settings(app: &AppState, b: &ChannelBody, row: &mut ChannelRow, errs: &
                     name,
                     moderated: tag.moderated,
                     emoji_id: tag.emoji_id,
-                    emoji_name: tag.emoji_name.clone().filter(|e| !e.is_empty() && e.chars().count() <= 8),
+                    emoji_name: tag
+                        .emoji_name
+                        .clone()
+                        .filter(|e| !e.is_empty() && e.chars().count() <= 8),
                 });
             }
             st.available_tags = out;
@@ -167,7 +173,10 @@ fn apply_settings(app: &AppState, b: &ChannelBody, row: &mut ChannelRow, errs: &
             } else {
                 errs.add(
                     "min_member_age_to_post",
-                    FieldError::new("NUMBER_TYPE_MAX", "Must be between 0 and 315360000 seconds."),
+                    FieldError::new(
+                        "NUMBER_TYPE_MAX",
+                        "Must be between 0 and 315360000 seconds.",
+                    ),
                 );
             }
         }

@@ -140,7 +140,10 @@ fn check_archive_minutes(v: Option<i64>, errs: &mut FieldErrors) -> Option<i64> 
     } else {
         errs.add(
             "auto_archive_duration",
-            FieldError::new("BASE_TYPE_CHOICES", "Value must be one of (60, 1440, 4320, 10080)."),
+            FieldError::new(
+                "BASE_TYPE_CHOICES",
+                "Value must be one of (60, 1440, 4320, 10080).",
+            ),
         );
         None
     }
@@ -212,7 +215,10 @@ struct Start<'a> {
 
 async fn create_rows(app: &AppState, s: Start<'_>) -> Result<ThreadWithChannel, ApiError> {
     let now = app.now();
-    let guild_id = s.parent.guild_id().ok_or(ApiError::Unknown(Unknown::Channel))?;
+    let guild_id = s
+        .parent
+        .guild_id()
+        .ok_or(ApiError::Unknown(Unknown::Channel))?;
     let created = sf(s.id).created_ms() as i64;
     let channel = ChannelRow {
         id: s.id,
@@ -296,7 +302,14 @@ async fn announce_created(
         parent: parent.clone(),
         members: is_private(&t.thread).then(|| vec![owner]),
     };
-    publish_thread(app, "THREAD_CREATE", &tc, t, Some(("newly_created", json!(true)))).await?;
+    publish_thread(
+        app,
+        "THREAD_CREATE",
+        &tc,
+        t,
+        Some(("newly_created", json!(true))),
+    )
+    .await?;
     let m = app.store.thread_member(t.thread.channel_id, owner).await?;
     if let Some(m) = m {
         member_update(app, &t.thread, &m).await;
@@ -322,9 +335,14 @@ async fn member_update(app: &AppState, t: &ThreadRow, m: &coterie_store::ThreadM
 
 fn name_of(b: Option<&String>, errs: &mut FieldErrors) -> String {
     match b {
-        Some(n) => errs.check("name", validate::text(n, 1, 100)).unwrap_or_default(),
+        Some(n) => errs
+            .check("name", validate::text(n, 1, 100))
+            .unwrap_or_default(),
         None => {
-            errs.add("name", FieldError::new("BASE_TYPE_REQUIRED", "This field is required"));
+            errs.add(
+                "name",
+                FieldError::new("BASE_TYPE_REQUIRED", "This field is required"),
+            );
             String::new()
         }
     }
@@ -414,7 +432,10 @@ pub async fn start(
         _ => {
             errs.add(
                 "type",
-                FieldError::new("BASE_TYPE_CHOICES", "Not a thread type this channel can hold."),
+                FieldError::new(
+                    "BASE_TYPE_CHOICES",
+                    "Not a thread type this channel can hold.",
+                ),
             );
             kind::PUBLIC_THREAD
         }
@@ -509,7 +530,11 @@ async fn start_post(
     };
     errs.into_result()?;
     let Some(draft) = draft else {
-        return Err(field_error("message", "BASE_TYPE_REQUIRED", "This field is required"));
+        return Err(field_error(
+            "message",
+            "BASE_TYPE_REQUIRED",
+            "This field is required",
+        ));
     };
     if draft.is_empty() {
         return Err(ApiError::BadRequest(50006, "Cannot send an empty message"));
@@ -542,10 +567,18 @@ async fn start_post(
             return Err(e);
         }
     };
-    let th = app.store.thread(id).await?.ok_or(ApiError::Unknown(Unknown::Channel))?;
-    let mut v = serde_json::to_value(view(app, &th, true, Some(user.id)).await?).unwrap_or_default();
+    let th = app
+        .store
+        .thread(id)
+        .await?
+        .ok_or(ApiError::Unknown(Unknown::Channel))?;
+    let mut v =
+        serde_json::to_value(view(app, &th, true, Some(user.id)).await?).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
-        o.insert("message".into(), serde_json::to_value(message).unwrap_or_default());
+        o.insert(
+            "message".into(),
+            serde_json::to_value(message).unwrap_or_default(),
+        );
     }
     Ok(v)
 }
@@ -574,7 +607,10 @@ pub async fn before_send(app: &AppState, ctx: &ChannelCtx, user: i64) -> Result<
         }
     }
     if !(tc.is_post() || app.store.thread_member(t.channel_id, user).await?.is_some())
-        && app.store.add_thread_member(t.channel_id, user, app.now()).await?
+        && app
+            .store
+            .add_thread_member(t.channel_id, user, app.now())
+            .await?
         && let Some(m) = app.store.thread_member(t.channel_id, user).await?
     {
         member_update(app, t, &m).await;
@@ -625,7 +661,8 @@ pub async fn modify(
     }
     let needs_moderator = b.locked.is_some_and(|l| l != t.locked)
         || b.rate_limit_per_user.is_some()
-        || b.flags.is_some_and(|f| (f & channel::FLAG_PINNED != 0) != t.pinned)
+        || b.flags
+            .is_some_and(|f| (f & channel::FLAG_PINNED != 0) != t.pinned)
         || (b.invitable.is_some() && !owner);
     if needs_moderator && !moderator {
         return Err(ApiError::MissingPermissions);
@@ -654,16 +691,29 @@ pub async fn modify(
     }
     if let Some(f) = b.flags {
         if f & channel::FLAG_PINNED != 0 && !tc.is_post() {
-            errs.add("flags", FieldError::new("BASE_TYPE_CHOICES", "Only forum posts can be pinned."));
+            errs.add(
+                "flags",
+                FieldError::new("BASE_TYPE_CHOICES", "Only forum posts can be pinned."),
+            );
         }
         p.pinned = f & channel::FLAG_PINNED != 0;
     }
     if let Some(tags) = &b.applied_tags {
         if !tc.is_post() {
-            errs.add("applied_tags", FieldError::new("BASE_TYPE_CHOICES", "Only forum posts have tags."));
+            errs.add(
+                "applied_tags",
+                FieldError::new("BASE_TYPE_CHOICES", "Only forum posts have tags."),
+            );
         } else {
             let st = ChannelSettings::parse(&tc.parent.settings);
-            p.tags = Some(check_tags(&st, tc.parent.flags as u64, tags, moderator, true, &mut errs)?);
+            p.tags = Some(check_tags(
+                &st,
+                tc.parent.flags as u64,
+                tags,
+                moderator,
+                true,
+                &mut errs,
+            )?);
         }
     }
     errs.into_result()?;
@@ -717,8 +767,12 @@ pub async fn tick(app: &AppState) -> Result<(), ApiError> {
         if !app.store.auto_archive_thread(id, now).await? {
             continue;
         }
-        let Some(th) = app.store.thread(id).await? else { continue };
-        let Some(parent) = app.store.channel(th.thread.parent_id).await? else { continue };
+        let Some(th) = app.store.thread(id).await? else {
+            continue;
+        };
+        let Some(parent) = app.store.channel(th.thread.parent_id).await? else {
+            continue;
+        };
         let members = if is_private(&th.thread) {
             Some(
                 app.store
@@ -804,7 +858,10 @@ pub async fn add_member(
 ) -> Result<(), ApiError> {
     let ctx = ChannelCtx::load(app, thread_id, user.id).await?;
     let Some(tc) = &ctx.thread else {
-        return Err(ApiError::BadRequest(50024, "Cannot execute action on this channel type"));
+        return Err(ApiError::BadRequest(
+            50024,
+            "Cannot execute action on this channel type",
+        ));
     };
     if tc.row.archived {
         return Err(ApiError::BadRequest(50083, "Thread is archived"));
@@ -831,7 +888,11 @@ pub async fn add_member(
             return Err(ApiError::MissingAccess);
         }
     }
-    if !app.store.add_thread_member(thread_id, target, app.now()).await? {
+    if !app
+        .store
+        .add_thread_member(thread_id, target, app.now())
+        .await?
+    {
         return Ok(());
     }
     let m = app
@@ -869,7 +930,10 @@ pub async fn remove_member(
 ) -> Result<(), ApiError> {
     let ctx = ChannelCtx::load(app, thread_id, user.id).await?;
     let Some(tc) = &ctx.thread else {
-        return Err(ApiError::BadRequest(50024, "Cannot execute action on this channel type"));
+        return Err(ApiError::BadRequest(
+            50024,
+            "Cannot execute action on this channel type",
+        ));
     };
     if tc.row.archived {
         return Err(ApiError::BadRequest(50083, "Thread is archived"));
@@ -896,7 +960,10 @@ pub async fn get_member(
 ) -> Result<ThreadMember, ApiError> {
     let ctx = ChannelCtx::load(app, thread_id, user.id).await?;
     if ctx.thread.is_none() {
-        return Err(ApiError::BadRequest(50024, "Cannot execute action on this channel type"));
+        return Err(ApiError::BadRequest(
+            50024,
+            "Cannot execute action on this channel type",
+        ));
     }
     app.store
         .thread_member(thread_id, target)
@@ -914,11 +981,18 @@ pub async fn list_members(
 ) -> Result<Vec<ThreadMember>, ApiError> {
     let ctx = ChannelCtx::load(app, thread_id, user.id).await?;
     if ctx.thread.is_none() {
-        return Err(ApiError::BadRequest(50024, "Cannot execute action on this channel type"));
+        return Err(ApiError::BadRequest(
+            50024,
+            "Cannot execute action on this channel type",
+        ));
     }
     let limit = q.limit.unwrap_or(100);
     if !(1..=100).contains(&limit) {
-        return Err(field_error("limit", "NUMBER_TYPE_MAX", "Must be between 1 and 100."));
+        return Err(field_error(
+            "limit",
+            "NUMBER_TYPE_MAX",
+            "Must be between 1 and 100.",
+        ));
     }
     Ok(app
         .store
@@ -941,10 +1015,16 @@ pub async fn visible_to(
     let rows = app.store.channels(&parents).await?;
     let ows = app.store.guild_overwrites(g.guild.id).await?;
     let perm_of = |pid: i64| {
-        rows.iter().find(|c| c.id == pid).map_or(Permissions::NONE, |c| {
-            let cows: Vec<_> = ows.iter().filter(|o| o.channel_id == pid).copied().collect();
-            g.in_channel(c, &cows)
-        })
+        rows.iter()
+            .find(|c| c.id == pid)
+            .map_or(Permissions::NONE, |c| {
+                let cows: Vec<_> = ows
+                    .iter()
+                    .filter(|o| o.channel_id == pid)
+                    .copied()
+                    .collect();
+                g.in_channel(c, &cows)
+            })
     };
     let private: Vec<i64> = threads
         .iter()
@@ -986,7 +1066,12 @@ async fn listing(
         .collect();
     let forum_parents: Vec<i64> = app
         .store
-        .channels(&threads.iter().map(|t| t.thread.parent_id).collect::<Vec<_>>())
+        .channels(
+            &threads
+                .iter()
+                .map(|t| t.thread.parent_id)
+                .collect::<Vec<_>>(),
+        )
         .await?
         .into_iter()
         .filter(|c| c.kind == i64::from(kind::GUILD_FORUM))
@@ -995,7 +1080,12 @@ async fn listing(
     let views: Vec<Channel> = threads
         .iter()
         .map(|t| {
-            views::thread_channel(&t.channel, &t.thread, forum_parents.contains(&t.thread.parent_id), 0)
+            views::thread_channel(
+                &t.channel,
+                &t.thread,
+                forum_parents.contains(&t.thread.parent_id),
+                0,
+            )
         })
         .collect();
     let mut v = json!({"threads": views, "members": members});
@@ -1030,13 +1120,19 @@ pub async fn archived(
     }
     let limit = q.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
-        return Err(field_error("limit", "NUMBER_TYPE_MAX", "Must be between 1 and 100."));
+        return Err(field_error(
+            "limit",
+            "NUMBER_TYPE_MAX",
+            "Must be between 1 and 100.",
+        ));
     }
     let before = match q.before.as_deref() {
         None => i64::MAX,
         Some(s) => coterie_model::Timestamp::parse(s)
             .map(|t| t.0)
-            .ok_or_else(|| field_error("before", "TIMESTAMP_INVALID", "Not an ISO8601 timestamp."))?,
+            .ok_or_else(|| {
+                field_error("before", "TIMESTAMP_INVALID", "Not an ISO8601 timestamp.")
+            })?,
     };
     let k = if private {
         kind::PRIVATE_THREAD

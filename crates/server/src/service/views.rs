@@ -13,8 +13,8 @@ use coterie_model::message::{
 use coterie_model::user::{CurrentUser, User};
 use coterie_model::{Permissions, Snowflake, Timestamp};
 use coterie_store::{
-    ChannelRow, GuildRow, InviteRow, MemberWithRoles, MessageRow, OverwriteRow, RoleRow, ThreadMemberRow,
-    ThreadRow, UserRow,
+    ChannelRow, GuildRow, InviteRow, MemberWithRoles, MessageRow, OverwriteRow, RoleRow,
+    ThreadMemberRow, ThreadRow, UserRow,
 };
 use std::collections::HashMap;
 

@@ -41,8 +41,16 @@ impl std::fmt::Debug for Coalescer {
 
 impl Coalescer {
     /// Returns the event to send now, or keeps it (replacing an older one) for its window.
-    fn offer(&self, key: (i64, i64), now: i64, ev: (Audience, Value, i64)) -> Option<(Audience, Value, i64)> {
-        let mut m = self.items.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    fn offer(
+        &self,
+        key: (i64, i64),
+        now: i64,
+        ev: (Audience, Value, i64),
+    ) -> Option<(Audience, Value, i64)> {
+        let mut m = self
+            .items
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let p = m.entry(key).or_insert(Pending {
             last_sent: i64::MIN / 2,
             next: None,
@@ -59,7 +67,10 @@ impl Coalescer {
 
     /// Events whose window has passed; forgets idle items.
     fn due(&self, now: i64) -> Vec<(Audience, Value, i64)> {
-        let mut m = self.items.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut m = self
+            .items
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out = vec![];
         m.retain(|_, p| {
             if now - p.last_sent >= COALESCE_MS {
@@ -78,7 +89,9 @@ impl Coalescer {
 
 async fn send(app: &AppState, (audience, d, guild): (Audience, Value, i64)) {
     app.bus
-        .publish(Event::new("VOTE_UPDATE", &d, audience, Intents::COTERIE_VOTES).in_guild(Some(guild)))
+        .publish(
+            Event::new("VOTE_UPDATE", &d, audience, Intents::COTERIE_VOTES).in_guild(Some(guild)),
+        )
         .await;
 }
 
@@ -96,7 +109,11 @@ pub async fn run(app: AppState) {
 fn parse_value(b: &VoteBody) -> Result<i64, ApiError> {
     match b.value.as_i64() {
         Some(v @ (1 | -1)) => Ok(v),
-        _ => Err(field_error("value", "BASE_TYPE_CHOICES", "Value must be one of {1, -1}.")),
+        _ => Err(field_error(
+            "value",
+            "BASE_TYPE_CHOICES",
+            "Value must be one of {1, -1}.",
+        )),
     }
 }
 
@@ -104,7 +121,10 @@ fn parse_value(b: &VoteBody) -> Result<i64, ApiError> {
 async fn open_post(app: &AppState, user: &UserRow, post_id: i64) -> Result<ChannelCtx, ApiError> {
     let ctx = ChannelCtx::load(app, post_id, user.id).await?;
     let Some(tc) = ctx.thread.as_ref().filter(|t| t.is_post()) else {
-        return Err(ApiError::BadRequest(50024, "Cannot execute action on this channel type"));
+        return Err(ApiError::BadRequest(
+            50024,
+            "Cannot execute action on this channel type",
+        ));
     };
     if tc.row.locked {
         return Err(ApiError::BadRequest(160005, "Thread is locked"));
@@ -166,7 +186,10 @@ pub async fn vote(
     if item != 0 {
         d["message_id"] = json!(Snowflake::from_i64(item));
     }
-    if let Some(ev) = app.votes.offer((post_id, item), now, (ctx.audience(), d, out.guild_id)) {
+    if let Some(ev) = app
+        .votes
+        .offer((post_id, item), now, (ctx.audience(), d, out.guild_id))
+    {
         send(app, ev).await;
     }
     Ok(())

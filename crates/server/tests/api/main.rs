@@ -17,3 +17,4 @@ mod messages;
 mod resume;
 mod roles;
 mod routes;
+mod threads;
