@@ -110,7 +110,7 @@ mod tests {
         assert!((v(10, 10) - 20.0).abs() < 1e-6);
         assert!((v(100, 50) - 12.247_449).abs() < 1e-6);
         assert_eq!(controversy(100, 50), controversy(50, 100));
-        assert!((v(1000, 999) - 1983.864_387).abs() < 1e-5);
+        assert!((v(1000, 999) - 1_983.864_387).abs() < 1e-5);
     }
 
     #[test]

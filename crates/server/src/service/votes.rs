@@ -11,9 +11,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-/// Minimum gap between two VOTE_UPDATEs about one item.
-const COALESCE_MS: i64 = 1000;
+/// Minimum gap between two VOTE_UPDATEs about one item (wall time, not the app clock: this
+/// paces traffic).
+const COALESCE: Duration = Duration::from_secs(1);
 
 /// Body of `PUT …/votes/@me`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -23,7 +25,7 @@ pub struct VoteBody {
 }
 
 struct Pending {
-    last_sent: i64,
+    last_sent: Option<Instant>,
     next: Option<(Audience, Value, i64)>,
 }
 
@@ -41,22 +43,20 @@ impl std::fmt::Debug for Coalescer {
 
 impl Coalescer {
     /// Returns the event to send now, or keeps it (replacing an older one) for its window.
-    fn offer(
-        &self,
-        key: (i64, i64),
-        now: i64,
-        ev: (Audience, Value, i64),
-    ) -> Option<(Audience, Value, i64)> {
+    fn offer(&self, key: (i64, i64), ev: (Audience, Value, i64)) -> Option<(Audience, Value, i64)> {
+        let now = Instant::now();
         let mut m = self
             .items
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let p = m.entry(key).or_insert(Pending {
-            last_sent: i64::MIN / 2,
+            last_sent: None,
             next: None,
         });
-        if now - p.last_sent >= COALESCE_MS {
-            p.last_sent = now;
+        if p.last_sent
+            .is_none_or(|t| now.duration_since(t) >= COALESCE)
+        {
+            p.last_sent = Some(now);
             p.next = None;
             Some(ev)
         } else {
@@ -66,22 +66,25 @@ impl Coalescer {
     }
 
     /// Events whose window has passed; forgets idle items.
-    fn due(&self, now: i64) -> Vec<(Audience, Value, i64)> {
+    fn due(&self) -> Vec<(Audience, Value, i64)> {
+        let now = Instant::now();
         let mut m = self
             .items
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out = vec![];
         m.retain(|_, p| {
-            if now - p.last_sent >= COALESCE_MS {
-                if let Some(ev) = p.next.take() {
-                    p.last_sent = now;
-                    out.push(ev);
-                    return true;
-                }
-                return now - p.last_sent < 10 * COALESCE_MS;
+            let since = p.last_sent.map_or(COALESCE, |t| now.duration_since(t));
+            if since < COALESCE {
+                return true;
             }
-            true
+            if let Some(ev) = p.next.take() {
+                p.last_sent = Some(now);
+                out.push(ev);
+                return true;
+            }
+            // Idle items are forgotten after a while.
+            since < 10 * COALESCE
         });
         out
     }
@@ -100,7 +103,7 @@ pub async fn run(app: AppState) {
     let mut t = tokio::time::interval(std::time::Duration::from_millis(100));
     loop {
         t.tick().await;
-        for ev in app.votes.due(app.now()) {
+        for ev in app.votes.due() {
             send(&app, ev).await;
         }
     }
@@ -188,7 +191,7 @@ pub async fn vote(
     }
     if let Some(ev) = app
         .votes
-        .offer((post_id, item), now, (ctx.audience(), d, out.guild_id))
+        .offer((post_id, item), (ctx.audience(), d, out.guild_id))
     {
         send(app, ev).await;
     }

@@ -9,6 +9,7 @@ mod bots;
 mod channels;
 mod errors;
 mod events;
+mod forums;
 mod gateway;
 mod guilds;
 mod invites;
