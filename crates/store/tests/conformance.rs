@@ -406,3 +406,152 @@ async fn migrations_run_once() -> R {
     }
     Ok(())
 }
+
+fn channel(id: i64, guild: i64, kind: i64, parent: Option<i64>) -> ChannelRow {
+    ChannelRow {
+        id,
+        guild_id: Some(guild),
+        kind,
+        name: Some(format!("c{id}")),
+        topic: None,
+        position: 0,
+        parent_id: parent,
+        nsfw: false,
+        rate_limit_per_user: 0,
+        bitrate: None,
+        user_limit: None,
+        owner_id: None,
+        icon: None,
+        last_message_id: None,
+        last_pin_at: None,
+        flags: 0,
+        created_at: 1,
+        settings: "{}".to_owned(),
+    }
+}
+
+/// A post (public thread) in a forum, created at `created` ms.
+fn new_post(id: i64, guild: i64, forum: i64, owner: i64, created: i64) -> NewThread {
+    let hot = coterie_model::ranking::hot(0, 0, created);
+    NewThread {
+        channel: channel(id, guild, 11, Some(forum)),
+        thread: ThreadRow {
+            channel_id: id,
+            guild_id: guild,
+            parent_id: forum,
+            owner_id: owner,
+            kind: 11,
+            archived: false,
+            archive_at: created,
+            auto_archive_duration: 4320,
+            auto_archive_at: created + 4320 * 60_000,
+            locked: false,
+            invitable: true,
+            pinned: false,
+            applied_tags: "[]".into(),
+            message_count: 0,
+            member_count: 0,
+            total_message_sent: 0,
+            created_at: created,
+            upvotes: 0,
+            downvotes: 0,
+            score: 0,
+            hot,
+            controversy: 0,
+            active: hot,
+            last_comment_at: None,
+        },
+        tags: vec![],
+        members: vec![owner],
+    }
+}
+
+#[tokio::test]
+async fn concurrent_votes_leave_counters_keys_and_karma_exact() -> R {
+    for (engine, s) in stores().await {
+        let created = 1_767_225_600_000;
+        for u in 1..=16 {
+            s.create_user(user(u, &format!("u{u}"))).await?;
+        }
+        s.create_guild(guild(100, 1)).await?;
+        s.create_channel(&channel(200, 100, 15, None), &[]).await?;
+        s.create_thread(&new_post(300, 100, 200, 1, created))
+            .await?;
+        let mut tasks = vec![];
+        for u in 1..=16_i64 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                // Each voter changes their mind a few times; the last value is what counts.
+                let seq = [1, -1, 0, 1, 1, -1, (u % 3) - 1];
+                for v in seq {
+                    s.vote(VoteTarget::Post(300), u, v, 5).await?;
+                }
+                Ok::<i64, StoreError>((u % 3) - 1)
+            }));
+        }
+        let mut want = (0, 0);
+        let mut karma = 0;
+        for t in tasks {
+            let last = t.await??;
+            if last == 1 {
+                want.0 += 1;
+            } else if last == -1 {
+                want.1 += 1;
+            }
+        }
+        for u in 2..=16_i64 {
+            karma += (u % 3) - 1;
+        }
+        assert_eq!(
+            s.count_votes(VoteTarget::Post(300)).await?,
+            want,
+            "{engine}"
+        );
+        let t = s.thread(300).await?.ok_or("thread")?.thread;
+        assert_eq!(
+            (t.upvotes, t.downvotes, t.score),
+            (want.0, want.1, want.0 - want.1),
+            "{engine}"
+        );
+        assert_eq!(
+            t.hot,
+            coterie_model::ranking::hot(want.0, want.1, created),
+            "{engine}"
+        );
+        assert_eq!(
+            t.controversy,
+            coterie_model::ranking::controversy(want.0, want.1),
+            "{engine}"
+        );
+        let owner = s.member(100, 1).await?.ok_or("owner")?;
+        assert_eq!(owner.member.karma, karma, "{engine}: votes by others only");
+        // The same vote again changes nothing; a vote on a missing post finds nothing.
+        let again = s
+            .vote(VoteTarget::Post(300), 2, 1, 6)
+            .await?
+            .ok_or("post")?;
+        assert!(!again.changed, "{engine}");
+        assert!(
+            s.vote(VoteTarget::Post(999), 2, 1, 6).await?.is_none(),
+            "{engine}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_hot_page_is_one_index_range_scan() -> R {
+    for (engine, s) in stores().await {
+        let plan = s.explain_hot_listing(200).await?;
+        if engine.starts_with("sqlite") {
+            assert!(plan.contains("threads_hot_idx"), "{engine}: {plan}");
+            assert!(
+                !plan.contains("TEMP B-TREE"),
+                "{engine}: no sort step: {plan}"
+            );
+        } else {
+            assert!(!plan.is_empty(), "{engine}");
+        }
+    }
+    Ok(())
+}
