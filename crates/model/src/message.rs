@@ -166,4 +166,83 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion)]
     pub referenced_message: Option<Option<Box<Message>>>,
+    /// A poll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<Poll>,
+    /// In a forum post: upvotes − downvotes (Coterie extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<i64>,
+    /// In a forum post: upvotes (Coterie extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upvotes: Option<i64>,
+    /// In a forum post: downvotes (Coterie extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downvotes: Option<i64>,
+    /// In a forum post: the viewer's vote, 1, -1 or 0 (Coterie extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub me_vote: Option<i64>,
+}
+
+/// Poll layout: the default.
+pub const POLL_LAYOUT_DEFAULT: u8 = 1;
+/// Message type of the "poll ended" message.
+pub const POLL_RESULT: u8 = 46;
+
+/// Text and/or emoji of a poll question or answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PollMedia {
+    /// Text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Emoji `{id, name}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emoji: Option<ReactionEmoji>,
+}
+
+/// One answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PollAnswer {
+    /// 1-based id.
+    #[serde(default)]
+    pub answer_id: u32,
+    /// Its text and emoji.
+    pub poll_media: PollMedia,
+}
+
+/// Votes for one answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PollAnswerCount {
+    /// Answer id.
+    pub id: u32,
+    /// Votes.
+    pub count: u64,
+    /// Whether the viewer chose it.
+    pub me_voted: bool,
+}
+
+/// Counts (live) and whether they are final.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PollResults {
+    /// The poll has ended and the counts are final.
+    pub is_finalized: bool,
+    /// Per answer.
+    pub answer_counts: Vec<PollAnswerCount>,
+}
+
+/// A poll on a message.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Poll {
+    /// The question.
+    pub question: PollMedia,
+    /// Answers.
+    pub answers: Vec<PollAnswer>,
+    /// When it ends.
+    pub expiry: Option<Timestamp>,
+    /// Several answers may be chosen.
+    pub allow_multiselect: bool,
+    /// Layout (1).
+    pub layout_type: u8,
+    /// Counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<PollResults>,
 }

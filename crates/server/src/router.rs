@@ -3,8 +3,8 @@
 use crate::app::AppState;
 use crate::openapi::{self, list, none, object, of};
 use crate::routes::{
-    admin, apps, auth, channels, events, gateway, guilds, invites, messages, system, threads,
-    users, webhooks,
+    admin, apps, auth, channels, events, gateway, guilds, invites, messages, polls, system,
+    threads, users, webhooks,
 };
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
@@ -128,6 +128,9 @@ fn api() -> (Router<AppState>, openapi::Doc) {
         delete "/channels/{channel_id}/votes/@me" threads::unvote_post, "Remove one's vote on a forum post (Coterie)", none() => none();
         put "/channels/{channel_id}/messages/{message_id}/votes/@me" threads::vote_comment, "Vote on a comment (Coterie)", of::<s::votes::VoteBody>() => none();
         delete "/channels/{channel_id}/messages/{message_id}/votes/@me" threads::unvote_comment, "Remove one's vote on a comment (Coterie)", none() => none();
+        put "/channels/{channel_id}/polls/{message_id}/answers/@me" polls::vote, "Choose poll answers (empty removes the vote)", of::<s::polls::PollVote>() => none();
+        get "/channels/{channel_id}/polls/{message_id}/answers/{answer_id}" polls::voters, "Who chose an answer", none() => object();
+        post "/channels/{channel_id}/polls/{message_id}/expire" polls::expire, "End a poll now (its author)", none() => of::<Message>();
         get "/channels/{channel_id}/webhooks" webhooks::list_channel, "A channel's webhooks", none() => object();
         post "/channels/{channel_id}/webhooks" webhooks::create, "Create a webhook", object() => object();
         get "/invites/{code}" invites::get, "Look up an invite (no login needed)", none() => of::<Invite>();

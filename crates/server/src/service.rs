@@ -15,6 +15,7 @@ pub mod members;
 pub mod messages;
 pub mod perms;
 pub mod pins;
+pub mod polls;
 pub mod presence;
 pub mod reactions;
 pub mod roles;

@@ -15,6 +15,7 @@ mod invites;
 mod members;
 mod messages;
 mod migrate;
+mod polls;
 mod reactions;
 mod read_states;
 mod rows;
@@ -32,6 +33,7 @@ pub use guilds::{ChannelPatch, GuildPatch, NewGuild};
 pub use invites::InviteUse;
 pub use members::MemberPatch;
 pub use messages::{MessagePage, MessagePatch, NewMessage, min_id_at};
+pub use polls::{PollCountRow, PollRow};
 pub use rows::*;
 pub use threads::{
     NewThread, PostQuery, PostSort, ThreadMemberRow, ThreadPatch, ThreadRow, ThreadWithChannel,

@@ -26,6 +26,8 @@ pub struct NewMessage {
     pub mention_user_ids: Vec<i64>,
     /// Mentioned roles.
     pub mention_role_ids: Vec<i64>,
+    /// A poll on the message.
+    pub poll: Option<crate::PollRow>,
 }
 
 /// Which page of history.
@@ -106,6 +108,9 @@ pub(crate) async fn insert_message(tx: &mut Tx, m: &NewMessage) -> Result<()> {
         args![r.id, r.channel_id],
     )
     .await?;
+    if let Some(p) = &m.poll {
+        crate::polls::insert_poll(tx, p).await?;
+    }
     crate::comments::on_message_created(tx, r).await
 }
 

@@ -301,3 +301,33 @@ async fn vote_comment(
         guild_id: info.guild_id,
     }))
 }
+
+#[derive(FromRow)]
+struct CounterRow {
+    id: i64,
+    upvotes: i64,
+    downvotes: i64,
+}
+
+impl Store {
+    /// Vote counters of the given messages that are forum comments or forum post openers, as
+    /// `(id, upvotes, downvotes)`.
+    pub async fn message_vote_counters(&self, ids: &[i64]) -> Result<Vec<(i64, i64, i64)>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = placeholders(2, ids.len());
+        let sql = format!(
+            "select message_id as id, upvotes, downvotes from comments where message_id in ({list}) \
+             union all select t.channel_id as id, t.upvotes, t.downvotes from threads t join channels p on p.id = t.parent_id \
+             where t.channel_id in ({list}) and p.type = $1"
+        );
+        let mut a = args![i64::from(coterie_model::channel::kind::GUILD_FORUM)];
+        a.extend(ids.iter().map(|i| Arg::from(*i)));
+        let rows: Vec<CounterRow> = self.db.all(sql, a).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.id, r.upvotes, r.downvotes))
+            .collect())
+    }
+}

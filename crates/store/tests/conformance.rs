@@ -103,6 +103,7 @@ fn msg(id: i64, channel: i64, author: i64) -> NewMessage {
         },
         mention_user_ids: vec![],
         mention_role_ids: vec![],
+        poll: None,
     }
 }
 

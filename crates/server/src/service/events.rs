@@ -582,6 +582,9 @@ pub async fn run(app: AppState) {
         if let Err(e) = crate::service::threads::tick(&app).await {
             tracing::warn!(error = %e, "thread auto-archive tick failed");
         }
+        if let Err(e) = crate::service::polls::tick(&app).await {
+            tracing::warn!(error = %e, "poll tick failed");
+        }
         crate::service::interactions::prune(&app).await;
     }
 }

@@ -82,6 +82,7 @@ pub async fn strip_for_bot(
         m.embeds.clear();
         m.attachments.clear();
         m.components.clear();
+        m.poll = None;
     }
     Ok(())
 }
@@ -164,6 +165,9 @@ pub async fn create(
     errs.into_result()?;
     if draft.is_empty() {
         return Err(ApiError::BadRequest(50006, "Cannot send an empty message"));
+    }
+    if draft.poll.is_some() {
+        ctx.require(Permissions::SEND_POLLS)?;
     }
     if enforce_nonce && let Some(n) = &draft.nonce {
         let since = coterie_store::min_id_at(app.now() - NONCE_WINDOW_MS);

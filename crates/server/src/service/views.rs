@@ -10,12 +10,14 @@ use coterie_model::invite::{Invite, InviteChannel, InviteGuild, InviteMetadata};
 use coterie_model::message::{
     CountDetails, MentionedUser, Message, MessageReference, Reaction, ReactionEmoji,
 };
+use coterie_model::message::{Poll, PollAnswer, PollAnswerCount, PollResults};
 use coterie_model::user::{CurrentUser, User};
 use coterie_model::{Permissions, Snowflake, Timestamp};
 use coterie_store::{
     ChannelRow, GuildRow, InviteRow, MemberWithRoles, MessageRow, OverwriteRow, RoleRow,
     ThreadMemberRow, ThreadRow, UserRow,
 };
+use coterie_store::{PollCountRow, PollRow};
 use std::collections::HashMap;
 
 fn sf(v: i64) -> Snowflake {
@@ -402,7 +404,7 @@ pub async fn messages(
         .iter()
         .map(|r| (r.id, message(r, &users, vec![])))
         .collect();
-    Ok(rows
+    let mut out: Vec<Message> = rows
         .iter()
         .map(|r| {
             let mut m = message(r, &users, reactions.remove(&r.id).unwrap_or_default());
@@ -413,7 +415,9 @@ pub async fn messages(
             }
             m
         })
-        .collect())
+        .collect();
+    enrich(app, &mut out, viewer).await?;
+    Ok(out)
 }
 
 /// One message object from a row and the users it names (no reply resolution).
@@ -483,7 +487,78 @@ pub fn message(r: &MessageRow, users: &HashMap<i64, UserRow>, reactions: Vec<Rea
             fail_if_not_exists: None,
         }),
         referenced_message: None,
+        poll: None,
+        score: None,
+        upvotes: None,
+        downvotes: None,
+        me_vote: None,
     }
+}
+
+/// A poll object with its live counts for one viewer.
+#[must_use]
+pub fn poll(p: &PollRow, counts: &[PollCountRow]) -> Poll {
+    let answers: Vec<PollAnswer> = serde_json::from_str(&p.answers).unwrap_or_default();
+    Poll {
+        question: serde_json::from_str(&p.question).unwrap_or_default(),
+        expiry: Some(Timestamp(p.expires_at)),
+        allow_multiselect: p.allow_multiselect,
+        layout_type: u8::try_from(p.layout_type).unwrap_or(1),
+        results: Some(PollResults {
+            is_finalized: p.finalized,
+            answer_counts: answers
+                .iter()
+                .map(|a| {
+                    let c = counts.iter().find(|c| {
+                        c.message_id == p.message_id && c.answer_id == i64::from(a.answer_id)
+                    });
+                    PollAnswerCount {
+                        id: a.answer_id,
+                        count: c.map_or(0, |c| c.n as u64),
+                        me_voted: c.is_some_and(|c| c.me > 0),
+                    }
+                })
+                .collect(),
+        }),
+        answers,
+    }
+}
+
+/// Adds polls and forum vote counters to message objects.
+async fn enrich(app: &AppState, msgs: &mut [Message], viewer: i64) -> Result<(), ApiError> {
+    let ids: Vec<i64> = msgs.iter().map(|m| m.id.get()).collect();
+    let (polls, counters) =
+        tokio::try_join!(app.store.polls(&ids), app.store.message_vote_counters(&ids))?;
+    if !polls.is_empty() {
+        let pids: Vec<i64> = polls.iter().map(|p| p.message_id).collect();
+        let counts = app.store.poll_counts(&pids, viewer).await?;
+        for p in &polls {
+            if let Some(m) = msgs.iter_mut().find(|m| m.id.get() == p.message_id) {
+                m.poll = Some(poll(p, &counts));
+            }
+        }
+    }
+    if !counters.is_empty() {
+        let cids: Vec<i64> = counters.iter().map(|c| c.0).collect();
+        let (mine_c, mine_p) = tokio::try_join!(
+            app.store.votes_of(viewer, &cids, true),
+            app.store.votes_of(viewer, &cids, false)
+        )?;
+        for (id, up, down) in counters {
+            if let Some(m) = msgs.iter_mut().find(|m| m.id.get() == id) {
+                let me = mine_c
+                    .iter()
+                    .chain(mine_p.iter())
+                    .find(|v| v.0 == id)
+                    .map_or(0, |v| v.1);
+                m.score = Some(up - down);
+                m.upvotes = Some(up);
+                m.downvotes = Some(down);
+                m.me_vote = Some(me);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A message object for a row that is not stored (ephemeral responses): authors and mentions

@@ -7,10 +7,10 @@ use crate::bus::Event;
 use crate::error::{ApiError, FieldErrors, field_error};
 use crate::service::perms::ChannelCtx;
 use crate::service::views;
-use coterie_model::message::{self as msg, Message, MessageReference, kind};
+use coterie_model::message::{self as msg, Message, MessageReference, PollAnswer, PollMedia, kind};
 use coterie_model::validate::FieldError;
 use coterie_model::{Intents, Permissions, Snowflake, mentions};
-use coterie_store::{MemberWithRoles, MessageRow, NewMessage, UserRow};
+use coterie_store::{MemberWithRoles, MessageRow, NewMessage, PollRow, UserRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -40,6 +40,122 @@ pub struct CreateMessage {
     pub(crate) sticker_ids: Option<Vec<Snowflake>>,
     pub(crate) flags: Option<u64>,
     pub(crate) enforce_nonce: Option<bool>,
+    /// A poll (Discord's poll create request).
+    #[schema(value_type = Option<Object>)]
+    pub(crate) poll: Option<Value>,
+}
+
+/// A validated poll request.
+#[derive(Debug, Clone)]
+pub struct PollDraft {
+    question: PollMedia,
+    answers: Vec<PollAnswer>,
+    hours: i64,
+    multiselect: bool,
+}
+
+fn poll_media(v: &Value, path: &str, max: usize, errs: &mut FieldErrors) -> PollMedia {
+    let text = v["text"]
+        .as_str()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    let emoji = v["emoji"]
+        .as_object()
+        .map(|e| msg::ReactionEmoji {
+            id: e
+                .get("id")
+                .and_then(|i| i.as_str())
+                .and_then(|i| i.parse().ok()),
+            name: e.get("name").and_then(|n| n.as_str()).map(str::to_owned),
+        })
+        .filter(|e| e.id.is_some() || e.name.as_deref().is_some_and(|n| !n.is_empty()));
+    match &text {
+        Some(t) if t.chars().count() > max => errs.add(
+            &format!("{path}.text"),
+            FieldError::new(
+                "BASE_TYPE_BAD_LENGTH",
+                format!("Must be between 1 and {max} in length."),
+            ),
+        ),
+        None if emoji.is_none() => errs.add(
+            &format!("{path}.text"),
+            FieldError::new("BASE_TYPE_REQUIRED", "This field is required"),
+        ),
+        _ => {}
+    }
+    PollMedia { text, emoji }
+}
+
+/// Validates a poll request: a question of up to 300 characters, 1–10 answers of up to 55,
+/// a duration of 1–768 hours (default 24).
+fn parse_poll(v: &Value, errs: &mut FieldErrors) -> Option<PollDraft> {
+    if !v.is_object() {
+        errs.add(
+            "poll",
+            FieldError::new(
+                "MODEL_TYPE_CONVERT",
+                "Only dictionaries may be used in a ModelType",
+            ),
+        );
+        return None;
+    }
+    let question = poll_media(&v["question"], "poll.question", 300, errs);
+    if question.text.is_none() {
+        errs.add(
+            "poll.question.text",
+            FieldError::new("BASE_TYPE_REQUIRED", "This field is required"),
+        );
+    }
+    let list = v["answers"].as_array().cloned().unwrap_or_default();
+    if list.is_empty() || list.len() > 10 {
+        errs.add(
+            "poll.answers",
+            FieldError::new(
+                "BASE_TYPE_BAD_LENGTH",
+                "Must be between 1 and 10 in length.",
+            ),
+        );
+    }
+    let answers = list
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, a)| PollAnswer {
+            answer_id: u32::try_from(i + 1).unwrap_or(1),
+            poll_media: poll_media(
+                &a["poll_media"],
+                &format!("poll.answers.{i}.poll_media"),
+                55,
+                errs,
+            ),
+        })
+        .collect();
+    let hours = match &v["duration"] {
+        Value::Null => 24,
+        d => match d.as_i64() {
+            Some(h) if (1..=768).contains(&h) => h,
+            _ => {
+                errs.add(
+                    "poll.duration",
+                    FieldError::new("NUMBER_TYPE_MAX", "Must be between 1 and 768."),
+                );
+                24
+            }
+        },
+    };
+    if !matches!(v["layout_type"], Value::Null) && v["layout_type"] != 1 {
+        errs.add(
+            "poll.layout_type",
+            FieldError::new("BASE_TYPE_CHOICES", "Value must be one of {1}."),
+        );
+    }
+    Some(PollDraft {
+        question,
+        answers,
+        hours,
+        multiselect: v["allow_multiselect"].as_bool().unwrap_or(false),
+    })
 }
 
 pub(crate) fn intent(ctx: &ChannelCtx) -> u64 {
@@ -293,6 +409,13 @@ pub(crate) fn message_event(
 ) -> Event {
     let mut full = m.clone();
     full.guild_id = ctx.guild_id().map(Snowflake::from_i64);
+    // Per-viewer fields mean nothing in a broadcast.
+    full.me_vote = None;
+    if let Some(r) = full.poll.as_mut().and_then(|p| p.results.as_mut()) {
+        for c in &mut r.answer_counts {
+            c.me_voted = false;
+        }
+    }
     if full.member.is_none() {
         full.member = author_member.map(|mm| views::member(mm, None));
     }
@@ -303,6 +426,7 @@ pub(crate) fn message_event(
         stripped.embeds = vec![];
         stripped.attachments = vec![];
         stripped.components = vec![];
+        stripped.poll = None;
         let mut exempt: Vec<i64> = full.mentions.iter().map(|u| u.user.id.get()).collect();
         exempt.push(full.author.id.get());
         ev = ev.with_stripped(&stripped, exempt);
@@ -355,6 +479,7 @@ pub(crate) async fn post_system(
             row: row.clone(),
             mention_user_ids: vec![],
             mention_role_ids: vec![],
+            poll: None,
         })
         .await?;
     let view = views::messages(app, &[row], viewer).await?.remove(0);
@@ -390,6 +515,8 @@ pub struct Draft {
     pub reference: Option<MessageReference>,
     /// Stickers requested.
     pub has_stickers: bool,
+    /// A poll.
+    pub poll: Option<PollDraft>,
 }
 
 impl Draft {
@@ -435,6 +562,7 @@ impl Draft {
             allowed_mentions: b.allowed_mentions,
             reference: b.message_reference,
             has_stickers: b.sticker_ids.as_ref().is_some_and(|s| !s.is_empty()),
+            poll: b.poll.as_ref().and_then(|p| parse_poll(p, errs)),
         }
     }
 
@@ -445,6 +573,7 @@ impl Draft {
             && self.embeds.is_empty()
             && self.components.is_empty()
             && !self.has_stickers
+            && self.poll.is_none()
     }
 }
 
@@ -579,11 +708,22 @@ pub async fn post(
         return Ok((view, row));
     }
     let silent = flags & msg::FLAG_SUPPRESS_NOTIFICATIONS != 0;
+    let poll = d.poll.map(|p| PollRow {
+        message_id: row.id,
+        channel_id,
+        question: serde_json::to_string(&p.question).unwrap_or_else(|_| "{}".into()),
+        answers: serde_json::to_string(&p.answers).unwrap_or_else(|_| "[]".into()),
+        allow_multiselect: p.multiselect,
+        layout_type: i64::from(msg::POLL_LAYOUT_DEFAULT),
+        expires_at: app.now() + p.hours * 3_600_000,
+        finalized: false,
+    });
     app.store
         .create_message(&NewMessage {
             row: row.clone(),
             mention_user_ids: if silent { vec![] } else { m.users },
             mention_role_ids: if silent { vec![] } else { m.roles },
+            poll,
         })
         .await?;
     crate::metrics::MESSAGES_CREATED.inc();
