@@ -1288,6 +1288,51 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v10/channels/{channel_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A post's comment tree: sort=best|top|new|controversial, parent, depth, limit, after (Coterie) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v10/channels/{channel_id}/invites": {
         parameters: {
             query?: never;
@@ -1984,6 +2029,129 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v10/channels/{channel_id}/messages/{message_id}/threads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a thread from a message */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["StartThread"];
+                };
+            };
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Channel"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/channels/{channel_id}/messages/{message_id}/votes/@me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Vote on a comment (Coterie) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["VoteBody"];
+                };
+            };
+            responses: {
+                /** @description Success (no body, or 204) */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Remove one's vote on a comment (Coterie) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success (no body, or 204) */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v10/channels/{channel_id}/permissions/{overwrite_id}": {
         parameters: {
             query?: never;
@@ -2173,6 +2341,541 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v10/channels/{channel_id}/polls/{message_id}/answers/@me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Choose poll answers (empty removes the vote) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["PollVote"];
+                };
+            };
+            responses: {
+                /** @description Success (no body, or 204) */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/channels/{channel_id}/polls/{message_id}/answers/{answer_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who chose an answer */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/channels/{channel_id}/polls/{message_id}/expire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End a poll now (its author) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Message"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/channels/{channel_id}/posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A forum's posts: sort=hot|new|top|controversial|active, t, tag, limit, after (Coterie) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/channels/{channel_id}/thread-members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Thread members */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/channels/{channel_id}/thread-members/@me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Join a thread */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success (no body, or 204) */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Leave a thread */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success (no body, or 204) */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/channels/{channel_id}/thread-members/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A thread member */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        /** Add a thread member */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success (no body, or 204) */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Remove a thread member */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success (no body, or 204) */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/channels/{channel_id}/threads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a thread, or a forum post with its first message */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["StartThread"];
+                };
+            };
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Channel"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/channels/{channel_id}/threads/archived/private": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Archived private threads (MANAGE_THREADS) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/channels/{channel_id}/threads/archived/public": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Archived public threads */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v10/channels/{channel_id}/typing": {
         parameters: {
             query?: never;
@@ -2211,6 +2914,125 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/channels/{channel_id}/users/@me/threads/archived/private": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Archived private threads the caller belongs to */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/channels/{channel_id}/votes/@me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Vote on a forum post (Coterie) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["VoteBody"];
+                };
+            };
+            responses: {
+                /** @description Success (no body, or 204) */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Remove one's vote on a forum post (Coterie) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success (no body, or 204) */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -3713,6 +4535,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v10/guilds/{guild_id}/threads/active": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Active threads the caller can see */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v10/guilds/{guild_id}/webhooks": {
         parameters: {
             query?: never;
@@ -4836,13 +5703,20 @@ export interface components {
          *     value are `null` (discord.js tests `'key' in data`).
          */
         Channel: {
+            /** @description Forum post: applied tag ids. */
+            applied_tags?: components["schemas"]["Snowflake"][] | null;
             /** @description Forum tags. */
-            available_tags?: unknown[] | null;
+            available_tags?: components["schemas"]["ForumTag"][] | null;
             /**
              * Format: int32
              * @description Voice bitrate.
              */
             bitrate?: number | null;
+            /**
+             * Format: int32
+             * @description Default auto-archive minutes of new threads.
+             */
+            default_auto_archive_duration?: number | null;
             /**
              * Format: int32
              * @description Forum layout.
@@ -4862,6 +5736,11 @@ export interface components {
             default_thread_rate_limit_per_user?: number | null;
             /**
              * Format: int64
+             * @description Forum post: downvotes (Coterie extension).
+             */
+            downvotes?: number | null;
+            /**
+             * Format: int64
              * @description Channel flags.
              */
             flags: number;
@@ -4872,8 +5751,36 @@ export interface components {
             id: components["schemas"]["Snowflake"];
             last_message_id?: components["schemas"]["Snowflake"] | null;
             last_pin_timestamp?: components["schemas"]["Timestamp"] | null;
+            /**
+             * Format: int64
+             * @description Forum post: the viewer's vote, 1, -1 or 0 (Coterie extension).
+             */
+            me_vote?: number | null;
+            member?: components["schemas"]["ThreadMember"] | null;
+            /**
+             * Format: int32
+             * @description Thread: members (stops counting at 50 in Discord; exact here).
+             */
+            member_count?: number | null;
+            /**
+             * Format: int32
+             * @description Thread: messages (without a forum post's starter message).
+             */
+            message_count?: number | null;
+            /**
+             * Format: int64
+             * @description Forum: karma a member needs to post (Coterie extension).
+             */
+            min_karma_to_post?: number | null;
+            /**
+             * Format: int64
+             * @description Forum: seconds a member must have been in the guild to post (Coterie extension).
+             */
+            min_member_age_to_post?: number | null;
             /** @description Name (guild channels and named group DMs). */
             name?: string | null;
+            /** @description THREAD_CREATE of a new thread. */
+            newly_created?: boolean | null;
             /** @description Age-restricted. */
             nsfw?: boolean | null;
             owner_id?: components["schemas"]["Snowflake"] | null;
@@ -4895,13 +5802,29 @@ export interface components {
             recipients?: components["schemas"]["User"][] | null;
             /** @description Voice region (always null). */
             rtc_region?: string | null;
+            /**
+             * Format: int64
+             * @description Forum post: upvotes − downvotes (Coterie extension).
+             */
+            score?: number | null;
+            thread_metadata?: components["schemas"]["ThreadMetadata"] | null;
             /** @description Topic. */
             topic?: string | null;
+            /**
+             * Format: int32
+             * @description Thread: messages ever sent.
+             */
+            total_message_sent?: number | null;
             /**
              * Format: int32
              * @description Channel type.
              */
             type: number;
+            /**
+             * Format: int64
+             * @description Forum post: upvotes (Coterie extension).
+             */
+            upvotes?: number | null;
             /**
              * Format: int32
              * @description Voice user limit (0 = none).
@@ -4910,9 +5833,38 @@ export interface components {
         };
         /** @description Body of channel create and modify. */
         ChannelBody: {
+            applied_tags?: components["schemas"]["Snowflake"][] | null;
+            archived?: boolean | null;
+            /** Format: int64 */
+            auto_archive_duration?: number | null;
+            /** @description Forum tags. */
+            available_tags?: components["schemas"]["ForumTag"][] | null;
             /** Format: int64 */
             bitrate?: number | null;
+            /** Format: int64 */
+            default_auto_archive_duration?: number | null;
+            /** Format: int32 */
+            default_forum_layout?: number | null;
+            default_reaction_emoji?: Record<string, never> | null;
+            /** Format: int32 */
+            default_sort_order?: number | null;
+            /** Format: int64 */
+            default_thread_rate_limit_per_user?: number | null;
+            /** Format: int64 */
+            flags?: number | null;
             icon?: string | null;
+            invitable?: boolean | null;
+            locked?: boolean | null;
+            /**
+             * Format: int64
+             * @description Forum: karma needed to post (Coterie extension).
+             */
+            min_karma_to_post?: number | null;
+            /**
+             * Format: int64
+             * @description Forum: seconds of membership needed to post (Coterie extension).
+             */
+            min_member_age_to_post?: number | null;
             name?: string | null;
             nsfw?: boolean | null;
             parent_id?: components["schemas"]["Snowflake"] | null;
@@ -4964,6 +5916,8 @@ export interface components {
             flags?: number | null;
             message_reference?: components["schemas"]["MessageReference"] | null;
             nonce?: unknown;
+            /** @description A poll (Discord's poll create request). */
+            poll?: Record<string, never> | null;
             sticker_ids?: components["schemas"]["Snowflake"][] | null;
             tts?: boolean | null;
         };
@@ -4998,6 +5952,17 @@ export interface components {
             embeds?: unknown[] | null;
             /** Format: int64 */
             flags?: number | null;
+        };
+        /** @description A forum tag. */
+        ForumTag: {
+            emoji_id?: components["schemas"]["Snowflake"] | null;
+            /** @description Unicode emoji. */
+            emoji_name?: string | null;
+            id?: components["schemas"]["Snowflake"] | null;
+            /** @description Only MANAGE_THREADS may apply it. */
+            moderated?: boolean;
+            /** @description Name (1–20 characters). */
+            name: string;
         };
         /** @description The REST guild object (`GET /guilds/{id}`). */
         Guild: {
@@ -5207,6 +6172,11 @@ export interface components {
             flags: number;
             /** @description When the user joined. */
             joined_at: components["schemas"]["Timestamp"];
+            /**
+             * Format: int64
+             * @description Sum of the scores of the member's forum posts and comments here (Coterie extension).
+             */
+            karma?: number;
             /** @description Server-muted in voice. */
             mute: boolean;
             /** @description Nickname. */
@@ -5236,6 +6206,11 @@ export interface components {
             components: unknown[];
             /** @description Text. */
             content: string;
+            /**
+             * Format: int64
+             * @description In a forum post: downvotes (Coterie extension).
+             */
+            downvotes?: number | null;
             edited_timestamp?: components["schemas"]["Timestamp"] | null;
             /** @description Embeds. */
             embeds: unknown[];
@@ -5251,6 +6226,11 @@ export interface components {
             interaction?: unknown;
             /** @description The interaction this message answers. */
             interaction_metadata?: unknown;
+            /**
+             * Format: int64
+             * @description In a forum post: the viewer's vote, 1, -1 or 0 (Coterie extension).
+             */
+            me_vote?: number | null;
             member?: components["schemas"]["Member"] | null;
             /** @description Mentions @everyone or @here. */
             mention_everyone: boolean;
@@ -5263,9 +6243,15 @@ export interface components {
             nonce?: unknown;
             /** @description Pinned. */
             pinned: boolean;
+            poll?: components["schemas"]["Poll"] | null;
             /** @description Reactions. */
             reactions: components["schemas"]["Reaction"][];
             referenced_message?: components["schemas"]["Message"] | null;
+            /**
+             * Format: int64
+             * @description In a forum post: upvotes − downvotes (Coterie extension).
+             */
+            score?: number | null;
             /** @description When it was sent. */
             timestamp: components["schemas"]["Timestamp"];
             /** @description Text to speech. */
@@ -5275,6 +6261,11 @@ export interface components {
              * @description Message type.
              */
             type: number;
+            /**
+             * Format: int64
+             * @description In a forum post: upvotes (Coterie extension).
+             */
+            upvotes?: number | null;
             webhook_id?: components["schemas"]["Snowflake"] | null;
         };
         /** @description A reply or crosspost reference. */
@@ -5377,6 +6368,64 @@ export interface components {
          * @example 117824
          */
         Permissions: string;
+        /** @description A poll on a message. */
+        Poll: {
+            /** @description Several answers may be chosen. */
+            allow_multiselect: boolean;
+            /** @description Answers. */
+            answers: components["schemas"]["PollAnswer"][];
+            expiry?: components["schemas"]["Timestamp"] | null;
+            /**
+             * Format: int32
+             * @description Layout (1).
+             */
+            layout_type: number;
+            /** @description The question. */
+            question: components["schemas"]["PollMedia"];
+            results?: components["schemas"]["PollResults"] | null;
+        };
+        /** @description One answer. */
+        PollAnswer: {
+            /**
+             * Format: int32
+             * @description 1-based id.
+             */
+            answer_id?: number;
+            /** @description Its text and emoji. */
+            poll_media: components["schemas"]["PollMedia"];
+        };
+        /** @description Votes for one answer. */
+        PollAnswerCount: {
+            /**
+             * Format: int64
+             * @description Votes.
+             */
+            count: number;
+            /**
+             * Format: int32
+             * @description Answer id.
+             */
+            id: number;
+            /** @description Whether the viewer chose it. */
+            me_voted: boolean;
+        };
+        /** @description Text and/or emoji of a poll question or answer. */
+        PollMedia: {
+            emoji?: components["schemas"]["ReactionEmoji"] | null;
+            /** @description Text. */
+            text?: string | null;
+        };
+        /** @description Counts (live) and whether they are final. */
+        PollResults: {
+            /** @description Per answer. */
+            answer_counts: components["schemas"]["PollAnswerCount"][];
+            /** @description The poll has ended and the counts are final. */
+            is_finalized: boolean;
+        };
+        /** @description Body of `PUT /channels/{id}/polls/{id}/answers/@me`. */
+        PollVote: {
+            answer_ids: unknown[];
+        };
         /** @description One emoji's reactions on a message. */
         Reaction: {
             /** @description Always empty. */
@@ -5490,6 +6539,54 @@ export interface components {
          * @example 1574526435710730240
          */
         Snowflake: string;
+        /** @description Body of `POST /channels/{id}/threads` and `POST /channels/{id}/messages/{id}/threads`. */
+        StartThread: {
+            /** @description Forum posts: tag ids. */
+            applied_tags?: components["schemas"]["Snowflake"][] | null;
+            /** Format: int64 */
+            auto_archive_duration?: number | null;
+            invitable?: boolean | null;
+            /** @description Forum posts: the starter message. */
+            message?: Record<string, never> | null;
+            name?: string | null;
+            /** Format: int64 */
+            rate_limit_per_user?: number | null;
+            /** Format: int32 */
+            type?: number | null;
+        };
+        /** @description A thread membership. */
+        ThreadMember: {
+            /**
+             * Format: int64
+             * @description Notification flags.
+             */
+            flags: number;
+            guild_id?: components["schemas"]["Snowflake"] | null;
+            /** @description Thread. */
+            id: components["schemas"]["Snowflake"];
+            /** @description Joined. */
+            join_timestamp: components["schemas"]["Timestamp"];
+            /** @description User. */
+            user_id: components["schemas"]["Snowflake"];
+        };
+        /** @description Thread-only fields. */
+        ThreadMetadata: {
+            /** @description When `archived` last changed. */
+            archive_timestamp: components["schemas"]["Timestamp"];
+            /** @description Archived. */
+            archived: boolean;
+            /**
+             * Format: int32
+             * @description Minutes of inactivity before archiving: 60, 1440, 4320 or 10080.
+             */
+            auto_archive_duration: number;
+            /** @description Created. */
+            create_timestamp: components["schemas"]["Timestamp"];
+            /** @description Private threads: whether non-moderators may add others. */
+            invitable?: boolean | null;
+            /** @description Only MANAGE_THREADS may unarchive or post. */
+            locked: boolean;
+        };
         /**
          * @description ISO-8601 time with six fraction digits and +00:00.
          * @example 2026-01-01T00:00:00.000000+00:00
@@ -5521,6 +6618,11 @@ export interface components {
             public_flags?: number;
             /** @description Unique handle. */
             username: string;
+        };
+        /** @description Body of `PUT …/votes/@me`. */
+        VoteBody: {
+            /** Format: int64 */
+            value: number;
         };
     };
     responses: never;
