@@ -254,6 +254,47 @@ try {
     await b.getByText("1 interested").waitFor({ timeout: WAIT });
     await b.getByLabel("Close").click();
   });
+  await step("in a forum two members post, vote and reply, and each sees the other's votes live", async () => {
+    const token = await a.evaluate(() => localStorage.getItem("coterie.token"));
+    const guildId = a.url().split("/")[4];
+    await fetch(`${BASE}/api/v10/guilds/${guildId}/channels`, { method: "POST", headers: { Authorization: token, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "ideas", type: 15, available_tags: [{ name: "question" }, { name: "idea" }] }) });
+    await a.getByRole("button", { name: "ideas" }).click();
+    await b.getByRole("button", { name: "ideas" }).click({ timeout: WAIT });
+    await a.getByRole("button", { name: "New post" }).click();
+    await a.fill("#post-title", "Weekly study plan");
+    await a.fill("#post-body", "Which **topics** first?");
+    await a.getByLabel("question").check();
+    await a.getByRole("button", { name: "Post", exact: true }).click();
+    await a.getByRole("heading", { name: "Weekly study plan" }).waitFor({ timeout: WAIT });
+    const card = b.locator("article.post-card", { hasText: "Weekly study plan" });
+    await card.waitFor({ timeout: WAIT });
+    await card.getByRole("button", { name: "Upvote" }).click();
+    await a.locator(".post-head [data-testid=score]", { hasText: /^1$/ }).waitFor({ timeout: WAIT });
+    await card.getByRole("button", { name: "Weekly study plan" }).click();
+    await b.getByLabel("Add a comment").fill("Graphs, then dynamic programming.");
+    await b.getByRole("button", { name: "Reply", exact: true }).first().click();
+    const comment = a.locator("li.comment", { hasText: "Graphs, then dynamic programming." });
+    await comment.waitFor({ timeout: WAIT });
+    await comment.getByRole("button", { name: "Upvote" }).click();
+    await b.locator("li.comment", { hasText: "Graphs, then dynamic" }).locator("[data-testid=score]", { hasText: /^1$/ }).waitFor({ timeout: WAIT });
+    await comment.getByRole("button", { name: "Reply", exact: true }).click();
+    await a.getByLabel(/^Reply to /).fill("Agreed, graphs first.");
+    await a.getByLabel(/^Reply to /).press("Control+Enter");
+    await b.locator("li.comment li.comment", { hasText: "Agreed, graphs first." }).waitFor({ timeout: WAIT });
+    await b.getByRole("button", { name: "Collapse comment" }).first().click();
+    await b.locator("li.comment li.comment", { hasText: "Agreed, graphs first." }).waitFor({ state: "detached", timeout: WAIT });
+    mkdirSync(SHOTS, { recursive: true });
+    await b.screenshot({ path: join(SHOTS, "forum-post-desktop.png") });
+    await b.getByRole("button", { name: "Expand comment" }).first().click();
+    await b.setViewportSize({ width: 360, height: 740 });
+    await b.screenshot({ path: join(SHOTS, "forum-post-phone.png") });
+    await b.setViewportSize({ width: 1280, height: 800 });
+    await b.getByRole("button", { name: "← All posts" }).click();
+    await b.getByRole("tab", { name: "top" }).click();
+    await b.locator("#period").waitFor({ timeout: WAIT });
+    await b.screenshot({ path: join(SHOTS, "forum-desktop.png") });
+  });
   await step("screenshots of the main views (desktop and phone, dark and light)", async () => {
     mkdirSync(SHOTS, { recursive: true });
     await b.getByRole("button", { name: "general", exact: true }).click();

@@ -18,7 +18,7 @@ export default function App() {
       <Route path="/register" component={Register} />
       <Route path="/invite/:code" component={InvitePage} />
       <Route path="/oauth2/authorize" component={() => <Authed><AddBot /></Authed>} />
-      <Route path="/channels/:guildId/:channelId?" component={() => <Authed><Main /></Authed>} />
+      <Route path="/channels/:guildId/:channelId?/:postId?" component={() => <Authed><Main /></Authed>} />
       <Route path="*" component={() => <Navigate href={getToken() ? "/channels/@me" : "/login"} />} />
     </Router>
   );

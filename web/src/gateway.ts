@@ -1,6 +1,10 @@
 // The gateway client: HELLO → IDENTIFY (or RESUME), heartbeats, dispatches to a handler,
 // automatic reconnect with backoff and resume, and a status the UI shows.
 
+// Everything Discord defines that the app uses, poll votes (1 << 24, 1 << 25) and Coterie's
+// VOTE_UPDATE (1 << 50).
+const INTENTS = 3276799 + 2 ** 24 + 2 ** 25 + 2 ** 50;
+
 export type GatewayStatus = "connecting" | "ready" | "reconnecting" | "closed";
 
 interface Frame {
@@ -78,7 +82,7 @@ export class Gateway {
         } else {
           this.send(2, {
             token: this.token,
-            intents: 3276799,
+            intents: INTENTS,
             properties: { os: navigator.platform || "web", browser: "Coterie", device: "Coterie" },
           });
         }
@@ -97,7 +101,7 @@ export class Gateway {
         // The session cannot be resumed: start over (the app reloads its state on READY).
         this.sessionId = null;
         this.seq = null;
-        setTimeout(() => this.send(2, { token: this.token, intents: 3276799, properties: { os: "web", browser: "Coterie", device: "Coterie" } }), 500 + Math.random() * 1000);
+        setTimeout(() => this.send(2, { token: this.token, intents: INTENTS, properties: { os: "web", browser: "Coterie", device: "Coterie" } }), 500 + Math.random() * 1000);
         break;
       case 0:
         if (typeof f.s === "number") this.seq = f.s;

@@ -10,6 +10,7 @@ import MessageList from "../components/MessageList";
 import Modal from "../components/Modal";
 import Typing from "../components/Typing";
 import Events from "../components/Events";
+import Forum from "../components/Forum";
 import Pins from "../components/Pins";
 import UserSettings from "../components/UserSettings";
 import { displayName, initial } from "../lib/format";
@@ -182,11 +183,11 @@ export default function Main() {
         </header>
         <Show when={channel()} keyed fallback={<div class="center muted">{state.guildOrder.length ? "Pick a channel." : "Create a community or join one with an invite (＋)."}</div>}>
           {(c) => (
-            <>
+            <Show when={c.type !== 15} fallback={<Forum guildId={guildId()!} forum={c} postId={params.postId} />}>
               <MessageList channelId={c.id} editing={editing()} onEdit={setEditing} onReply={setReplyTo} />
               <Typing channelId={c.id} />
               <Composer channelId={c.id} replyTo={replyTo()} onCancelReply={() => setReplyTo(null)} onEditLast={editLast} />
-            </>
+            </Show>
           )}
         </Show>
       </main>

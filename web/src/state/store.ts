@@ -50,6 +50,21 @@ export interface State {
   activeChannel: string | null;
   /** The last guild removed by GUILD_DELETE (views of it close). */
   removedGuild: string | null;
+  /** Live forum scores from VOTE_UPDATE, by post id or `post:message`. */
+  votes: Record<string, Score>;
+  /** Bumped when a forum's posts or a post's comments change (views refetch). */
+  bumps: Record<string, number>;
+}
+
+export interface Score {
+  score: number;
+  upvotes: number;
+  downvotes: number;
+}
+
+/** The key of a post's or comment's live score. */
+export function voteKey(post: string, message?: string | null): string {
+  return message && message !== post ? `${post}:${message}` : post;
 }
 
 export function emptyState(): State {
@@ -67,6 +82,8 @@ export function emptyState(): State {
     status: "connecting",
     activeChannel: null,
     removedGuild: null,
+    votes: {},
+    bumps: {},
   };
 }
 
@@ -240,6 +257,7 @@ export function applyEvent(set: SetStoreFunction<State>, t: string, d: any) {
         case "MESSAGE_CREATE": {
           const m = d as Message;
           rememberUser(s, m.author);
+          s.bumps[m.channel_id] = (s.bumps[m.channel_id] ?? 0) + 1;
           const ch = s.channels[m.channel_id];
           if (ch) ch.last_message_id = m.id;
           const box = s.messages[m.channel_id];
@@ -252,6 +270,15 @@ export function applyEvent(set: SetStoreFunction<State>, t: string, d: any) {
           if (s.typing[m.channel_id]) delete s.typing[m.channel_id][m.author.id];
           break;
         }
+        case "VOTE_UPDATE":
+          s.votes[voteKey(d.channel_id, d.message_id)] = { score: d.score, upvotes: d.upvotes, downvotes: d.downvotes };
+          break;
+        case "THREAD_CREATE":
+        case "THREAD_UPDATE":
+        case "THREAD_DELETE":
+          if (d.parent_id) s.bumps[d.parent_id] = (s.bumps[d.parent_id] ?? 0) + 1;
+          s.bumps[d.id] = (s.bumps[d.id] ?? 0) + 1;
+          break;
         case "MESSAGE_UPDATE": {
           const box = s.messages[d.channel_id];
           const i = box?.list.findIndex((x) => x.id === d.id) ?? -1;
@@ -259,6 +286,7 @@ export function applyEvent(set: SetStoreFunction<State>, t: string, d: any) {
           break;
         }
         case "MESSAGE_DELETE": {
+          s.bumps[d.channel_id] = (s.bumps[d.channel_id] ?? 0) + 1;
           const box = s.messages[d.channel_id];
           if (box) box.list = box.list.filter((x) => x.id !== d.id);
           break;
