@@ -3,9 +3,11 @@
 //! - `cargo xtask run [-- serve flags]`: builds and starts Coterie on the embedded SQLite default.
 //! - `cargo xtask test [--sqlite-only] [--no-compat] [--no-e2e]`: formatting, lints, and every test — the
 //!   store conformance suite, the API suite on SQLite and on PostgreSQL, and real bot libraries.
-//! - `cargo xtask bench [sessions] [messages]`: release build, then the server benchmark
-//!   (bench/quick.py: memory per session, send-to-receive latency) and the web benchmark
-//!   (web/e2e/bench.mjs: first paint, bundle size, scroll frame times; writes bench/web-results.json).
+//! - `cargo xtask bench [sessions] [messages] [posts]`: release build, then the server benchmark
+//!   (bench/quick.py: memory per session, send-to-receive latency), the forum benchmark
+//!   (bench/forums.py: hot listing over a million posts, a 10,000-comment post, votes per second, on
+//!   SQLite and, when reachable, PostgreSQL) and the web benchmark (web/e2e/bench.mjs: first paint,
+//!   bundle size, scroll frame times; writes bench/web-results.json).
 
 use anyhow::{Context, bail};
 use std::net::{SocketAddr, TcpStream};
@@ -104,6 +106,13 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
     let mut quick = Command::new("python3");
     quick.args(["bench/quick.py", "target/release/coterie", sessions]);
     status(quick, "server benchmark (bench/quick.py)")?;
+    let posts = rest.get(2).map_or("1000000", String::as_str);
+    let mut forums = Command::new("python3");
+    forums.args(["bench/forums.py", "target/release/coterie", posts]);
+    if !reachable(&std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned())) {
+        forums.arg("sqlite");
+    }
+    status(forums, "forum benchmark (bench/forums.py)")?;
     let mut web = Command::new("node");
     web.args(["e2e/bench.mjs", "../target/release/coterie", messages])
         .current_dir("web");

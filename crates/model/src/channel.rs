@@ -162,7 +162,7 @@ pub struct Channel {
     /// Thread: messages (without a forum post's starter message).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_count: Option<u32>,
-    /// Thread: members (stops counting at 50 in Discord; exact here).
+    /// Thread: members, counted up to 50 as in Discord.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member_count: Option<u32>,
     /// Thread: messages ever sent.

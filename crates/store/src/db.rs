@@ -326,6 +326,14 @@ impl Db {
 }
 
 impl Tx {
+    /// Which engine the transaction runs on.
+    pub(crate) fn engine(&self) -> Engine {
+        match self {
+            Self::Sqlite(_) => Engine::Sqlite,
+            Self::Postgres(_) => Engine::Postgres,
+        }
+    }
+
     pub(crate) async fn all<T: Row>(
         &mut self,
         sql: impl Into<Sql>,

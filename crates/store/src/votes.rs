@@ -3,7 +3,7 @@
 //! rows in one fixed order (vote, item, author) so concurrent votes cannot deadlock.
 
 use crate::db::{Arg, Tx, args, placeholders};
-use crate::{Result, Store, StoreError};
+use crate::{Result, Store};
 use coterie_model::ranking;
 use sqlx::FromRow;
 
@@ -56,7 +56,9 @@ struct PostCounters {
 }
 
 #[derive(FromRow)]
-struct CommentInfo {
+struct CommentCounters {
+    upvotes: i64,
+    downvotes: i64,
     author_id: Option<i64>,
     guild_id: i64,
 }
@@ -188,6 +190,15 @@ impl Store {
     }
 }
 
+/// Locks a row for the rest of the transaction while reading it (PostgreSQL `for update`;
+/// SQLite's single writer already serialises write transactions).
+fn locking(tx: &Tx, select: &str) -> String {
+    match tx.engine() {
+        crate::Engine::Postgres => format!("{select} for update"),
+        crate::Engine::Sqlite => select.to_owned(),
+    }
+}
+
 async fn vote_post(
     tx: &mut Tx,
     post: i64,
@@ -196,33 +207,28 @@ async fn vote_post(
     now: i64,
 ) -> Result<Option<VoteOutcome>> {
     // Locking the item first serialises concurrent votes on it, so the old vote read next is
-    // the one this change replaces.
-    if tx
-        .exec(
-            "update threads set upvotes = upvotes where channel_id = $1",
-            args![post],
-        )
-        .await?
-        == 0
-    {
-        return Ok(None);
-    }
+    // the one this change replaces and the counters read here stay current.
+    let sql = locking(
+        tx,
+        "select upvotes, downvotes, created_at, last_comment_at, owner_id, guild_id from threads where channel_id = $1",
+    );
+    let c: Option<PostCounters> = tx.opt(sql, args![post]).await?;
+    let Some(mut c) = c else { return Ok(None) };
     let old = old_vote(tx, "post_votes", "post_id", post, user).await?;
     let (du, dd) = ranking::vote_delta(old, value);
-    let c: Option<PostCounters> = tx
-        .opt(
-            "update threads set upvotes = upvotes + $1, downvotes = downvotes + $2, score = score + $1 - $2 \
-             where channel_id = $3 returning upvotes, downvotes, created_at, last_comment_at, owner_id, guild_id",
-            args![du, dd, post],
-        )
-        .await?;
-    let Some(c) = c else { return Ok(None) };
-    if (du, dd) != (0, 0) {
+    let changed = (du, dd) != (0, 0);
+    if changed {
         write_vote(tx, "post_votes", "post_id", post, user, value, now).await?;
+        c.upvotes += du;
+        c.downvotes += dd;
         let active_t = c.last_comment_at.unwrap_or(c.created_at).max(c.created_at);
         tx.exec(
-            "update threads set hot = $1, controversy = $2, active = $3 where channel_id = $4",
+            "update threads set upvotes = $1, downvotes = $2, score = $3, hot = $4, controversy = $5, active = $6 \
+             where channel_id = $7",
             args![
+                c.upvotes,
+                c.downvotes,
+                c.upvotes - c.downvotes,
                 ranking::hot(c.upvotes, c.downvotes, c.created_at),
                 ranking::controversy(c.upvotes, c.downvotes),
                 ranking::hot(c.upvotes, c.downvotes, active_t),
@@ -235,15 +241,9 @@ async fn vote_post(
     Ok(Some(VoteOutcome {
         upvotes: c.upvotes,
         downvotes: c.downvotes,
-        changed: (du, dd) != (0, 0),
+        changed,
         guild_id: c.guild_id,
     }))
-}
-
-#[derive(FromRow)]
-struct Counters {
-    upvotes: i64,
-    downvotes: i64,
 }
 
 async fn vote_comment(
@@ -254,51 +254,47 @@ async fn vote_comment(
     value: i64,
     now: i64,
 ) -> Result<Option<VoteOutcome>> {
-    let info: Option<CommentInfo> = tx
-        .opt(
-            "select m.author_id, t.guild_id from comments c join threads t on t.channel_id = c.post_id \
-             left join messages m on m.id = c.message_id where c.message_id = $1 and c.post_id = $2",
-            args![message, post],
-        )
-        .await?;
-    let Some(info) = info else { return Ok(None) };
-    tx.exec(
-        "update comments set upvotes = upvotes where message_id = $1",
-        args![message],
-    )
-    .await?;
+    let sql = locking(
+        tx,
+        "select c.upvotes, c.downvotes, m.author_id, t.guild_id from comments c join threads t on t.channel_id = c.post_id \
+         left join messages m on m.id = c.message_id where c.message_id = $1 and c.post_id = $2",
+    );
+    let sql = if tx.engine() == crate::Engine::Postgres {
+        // `for update` cannot lock the nullable side of an outer join; lock the comment row.
+        format!("{} of c", sql)
+    } else {
+        sql
+    };
+    let c: Option<CommentCounters> = tx.opt(sql, args![message, post]).await?;
+    let Some(mut c) = c else { return Ok(None) };
     let old = old_vote(tx, "comment_votes", "message_id", message, user).await?;
     let (du, dd) = ranking::vote_delta(old, value);
-    let c: Option<Counters> = tx
-        .opt(
-            "update comments set upvotes = upvotes + $1, downvotes = downvotes + $2, score = score + $1 - $2 \
-             where message_id = $3 returning upvotes, downvotes",
-            args![du, dd, message],
-        )
-        .await?;
-    let Some(c) = c else {
-        return Err(StoreError::NotFound);
-    };
-    if (du, dd) != (0, 0) {
+    let changed = (du, dd) != (0, 0);
+    if changed {
         write_vote(tx, "comment_votes", "message_id", message, user, value, now).await?;
+        c.upvotes += du;
+        c.downvotes += dd;
         tx.exec(
-            "update comments set best = $1, controversy = $2 where message_id = $3",
+            "update comments set upvotes = $1, downvotes = $2, score = $3, best = $4, controversy = $5 where message_id = $6",
             args![
+                c.upvotes,
+                c.downvotes,
+                c.upvotes - c.downvotes,
                 ranking::best(c.upvotes, c.downvotes),
                 ranking::controversy(c.upvotes, c.downvotes),
                 message
             ],
         )
         .await?;
-        if let Some(a) = info.author_id {
-            add_karma(tx, info.guild_id, a, user, du - dd).await?;
+        if let Some(a) = c.author_id {
+            add_karma(tx, c.guild_id, a, user, du - dd).await?;
         }
     }
     Ok(Some(VoteOutcome {
         upvotes: c.upvotes,
         downvotes: c.downvotes,
-        changed: (du, dd) != (0, 0),
-        guild_id: info.guild_id,
+        changed,
+        guild_id: c.guild_id,
     }))
 }
 

@@ -157,7 +157,8 @@ pub fn thread_channel(c: &ChannelRow, t: &ThreadRow, post: bool, me_vote: i64) -
         last_pin_timestamp: Some(c.last_pin_at.map(Timestamp)),
         rate_limit_per_user: Some(u32::try_from(c.rate_limit_per_user).unwrap_or(0)),
         message_count: count(t.message_count),
-        member_count: count(t.member_count),
+        // Discord stops counting at 50 (and some libraries store it in a byte).
+        member_count: count(t.member_count.min(50)),
         total_message_sent: count(t.total_message_sent),
         thread_metadata: Some(ThreadMetadata {
             archived: t.archived,
