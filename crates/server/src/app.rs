@@ -46,6 +46,8 @@ pub struct Inner {
     pub interactions: crate::service::interactions::Waiters,
     /// VOTE_UPDATEs waiting for their one-second window.
     pub votes: crate::service::votes::Coalescer,
+    /// SQLite's vote group-commit queue.
+    pub vote_writer: crate::service::votes::Writer,
     /// Flips to true when the node begins shutting down.
     pub shutdown: watch::Sender<bool>,
 }
@@ -87,6 +89,7 @@ impl AppState {
             shutdown: watch::channel(false).0,
             interactions: crate::service::interactions::Waiters::default(),
             votes: crate::service::votes::Coalescer::default(),
+            vote_writer: crate::service::votes::Writer::default(),
             ids,
             config: p.config,
             store: p.store,

@@ -39,7 +39,7 @@ pub use threads::{
     NewThread, PostQuery, PostSort, ThreadMemberRow, ThreadPatch, ThreadRow, ThreadWithChannel,
 };
 pub use users::{NewUser, UserPatch};
-pub use votes::{VoteOutcome, VoteTarget};
+pub use votes::{VoteOutcome, VoteRequest, VoteTarget};
 
 use db::Db;
 

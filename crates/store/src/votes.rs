@@ -39,6 +39,9 @@ struct Value {
     value: i64,
 }
 
+/// One vote of a batch: the item, the voter, 1, -1 or 0 (remove), and the time.
+pub type VoteRequest = (VoteTarget, i64, i64, i64);
+
 #[derive(FromRow)]
 struct ItemId {
     id: i64,
@@ -53,6 +56,7 @@ struct PostCounters {
     last_comment_at: Option<i64>,
     owner_id: i64,
     guild_id: i64,
+    old: i64,
 }
 
 #[derive(FromRow)]
@@ -61,16 +65,7 @@ struct CommentCounters {
     downvotes: i64,
     author_id: Option<i64>,
     guild_id: i64,
-}
-
-async fn old_vote(tx: &mut Tx, table: &str, col: &str, item: i64, user: i64) -> Result<i64> {
-    let v: Option<Value> = tx
-        .opt(
-            format!("select value from {table} where {col} = $1 and user_id = $2"),
-            args![item, user],
-        )
-        .await?;
-    Ok(v.map_or(0, |v| v.value))
+    old: i64,
 }
 
 async fn write_vote(
@@ -130,6 +125,25 @@ impl Store {
             }
         };
         if out.is_some_and(|o| o.changed) {
+            tx.commit().await?;
+        }
+        Ok(out)
+    }
+
+    /// Several votes in one transaction (SQLite's single writer commits them together); each
+    /// result is as [`Store::vote`]'s.
+    pub async fn vote_batch(&self, reqs: &[VoteRequest]) -> Result<Vec<Option<VoteOutcome>>> {
+        let mut tx = self.db.begin().await?;
+        let mut out = Vec::with_capacity(reqs.len());
+        for (target, user, value, now) in reqs {
+            out.push(match *target {
+                VoteTarget::Post(post) => vote_post(&mut tx, post, *user, *value, *now).await?,
+                VoteTarget::Comment { post, message } => {
+                    vote_comment(&mut tx, post, message, *user, *value, *now).await?
+                }
+            });
+        }
+        if out.iter().flatten().any(|o| o.changed) {
             tx.commit().await?;
         }
         Ok(out)
@@ -210,12 +224,13 @@ async fn vote_post(
     // the one this change replaces and the counters read here stay current.
     let sql = locking(
         tx,
-        "select upvotes, downvotes, created_at, last_comment_at, owner_id, guild_id from threads where channel_id = $1",
+        "select upvotes, downvotes, created_at, last_comment_at, owner_id, guild_id, \
+         coalesce((select value from post_votes where post_id = $1 and user_id = $2), 0) as old \
+         from threads where channel_id = $1",
     );
-    let c: Option<PostCounters> = tx.opt(sql, args![post]).await?;
+    let c: Option<PostCounters> = tx.opt(sql, args![post, user]).await?;
     let Some(mut c) = c else { return Ok(None) };
-    let old = old_vote(tx, "post_votes", "post_id", post, user).await?;
-    let (du, dd) = ranking::vote_delta(old, value);
+    let (du, dd) = ranking::vote_delta(c.old, value);
     let changed = (du, dd) != (0, 0);
     if changed {
         write_vote(tx, "post_votes", "post_id", post, user, value, now).await?;
@@ -256,7 +271,9 @@ async fn vote_comment(
 ) -> Result<Option<VoteOutcome>> {
     let sql = locking(
         tx,
-        "select c.upvotes, c.downvotes, m.author_id, t.guild_id from comments c join threads t on t.channel_id = c.post_id \
+        "select c.upvotes, c.downvotes, m.author_id, t.guild_id, \
+         coalesce((select value from comment_votes v where v.message_id = $1 and v.user_id = $3), 0) as old \
+         from comments c join threads t on t.channel_id = c.post_id \
          left join messages m on m.id = c.message_id where c.message_id = $1 and c.post_id = $2",
     );
     let sql = if tx.engine() == crate::Engine::Postgres {
@@ -265,10 +282,9 @@ async fn vote_comment(
     } else {
         sql
     };
-    let c: Option<CommentCounters> = tx.opt(sql, args![message, post]).await?;
+    let c: Option<CommentCounters> = tx.opt(sql, args![message, post, user]).await?;
     let Some(mut c) = c else { return Ok(None) };
-    let old = old_vote(tx, "comment_votes", "message_id", message, user).await?;
-    let (du, dd) = ranking::vote_delta(old, value);
+    let (du, dd) = ranking::vote_delta(c.old, value);
     let changed = (du, dd) != (0, 0);
     if changed {
         write_vote(tx, "comment_votes", "message_id", message, user, value, now).await?;

@@ -6,12 +6,13 @@ use crate::bus::{Audience, Event};
 use crate::error::{ApiError, Unknown, field_error};
 use crate::service::perms::ChannelCtx;
 use coterie_model::{Intents, Snowflake};
-use coterie_store::{UserRow, VoteTarget};
+use coterie_store::{Engine, StoreError, UserRow, VoteOutcome, VoteRequest, VoteTarget};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
 
 /// Minimum gap between two VOTE_UPDATEs about one item (wall time, not the app clock: this
 /// paces traffic).
@@ -90,6 +91,72 @@ impl Coalescer {
     }
 }
 
+/// Votes waiting for SQLite's single writer, which commits them in batches (group commit): on
+/// PostgreSQL votes go straight to the pool and run in parallel.
+#[derive(Default)]
+pub struct Writer {
+    queue: std::sync::OnceLock<mpsc::Sender<Queued>>,
+}
+
+type Queued = (
+    VoteRequest,
+    oneshot::Sender<Result<Option<VoteOutcome>, StoreError>>,
+);
+
+/// Votes committed together at most.
+const BATCH: usize = 64;
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Writer")
+    }
+}
+
+async fn writer_loop(store: coterie_store::Store, mut rx: mpsc::Receiver<Queued>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(q) => batch.push(q),
+                Err(_) => break,
+            }
+        }
+        let reqs: Vec<VoteRequest> = batch.iter().map(|q| q.0).collect();
+        match store.vote_batch(&reqs).await {
+            Ok(outs) => {
+                for ((_, reply), o) in batch.into_iter().zip(outs) {
+                    let _ = reply.send(Ok(o));
+                }
+            }
+            // One bad vote must not fail the others: retry them one by one.
+            Err(_) => {
+                for ((target, user, value, now), reply) in batch {
+                    let _ = reply.send(store.vote(target, user, value, now).await);
+                }
+            }
+        }
+    }
+}
+
+async fn write(app: &AppState, req: VoteRequest) -> Result<Option<VoteOutcome>, ApiError> {
+    if app.store.engine() != Engine::Sqlite {
+        return Ok(app.store.vote(req.0, req.1, req.2, req.3).await?);
+    }
+    let queue = app.vote_writer.queue.get_or_init(|| {
+        let (tx, rx) = mpsc::channel(1024);
+        tokio::spawn(writer_loop(app.store.clone(), rx));
+        tx
+    });
+    let (reply, answer) = oneshot::channel();
+    queue
+        .send((req, reply))
+        .await
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the vote writer stopped")))?;
+    Ok(answer
+        .await
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the vote writer stopped")))??)
+}
+
 async fn send(app: &AppState, (audience, d, guild): (Audience, Value, i64)) {
     app.bus
         .publish(
@@ -163,9 +230,7 @@ pub async fn vote(
         }
     };
     let now = app.now();
-    let out = app
-        .store
-        .vote(target, user.id, v, now)
+    let out = write(app, (target, user.id, v, now))
         .await?
         .ok_or(ApiError::Unknown(if message.is_some() {
             Unknown::Message
