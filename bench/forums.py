@@ -81,7 +81,7 @@ def stop(p):
 
 def psql(sql, db=PG_DB):
     url = PG_ADMIN.rsplit("/", 1)[0] + "/" + db
-    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url], input=sql, text=True, check=True, stdout=subprocess.DEVNULL)
 
 
 def setup_api():
@@ -185,13 +185,13 @@ analyze;
     rows = comment_rows(ids)
     post = ids["big_post"]
     vals = ",".join(f"({r[0]},{post},{g},{o},0,'comment {r[0]}')" for r in rows)
-    psql(f"insert into messages (id, channel_id, guild_id, author_id, type, content) values {vals}")
+    psql(f"insert into messages (id, channel_id, guild_id, author_id, type, content) values {vals};")
     cvals = []
     for r in rows:
         u, d = random.randrange(50), random.randrange(20)
         cvals.append(f"({r[0]},{post},{r[1]},'{r[2]}',{r[3]},{r[4]},{r[5]},{u},{d},{u - d},{int(u / (u + d + 1) * 1e7)},0)")
     psql("insert into comments (message_id, post_id, parent_id, path, depth, child_count, descendant_count, upvotes, downvotes, score, best, controversy) values "
-         + ",".join(cvals))
+         + ",".join(cvals) + ";")
     psql(f"update threads set message_count = {len(rows)} where channel_id = {post}; analyze;")
 
 
@@ -292,8 +292,8 @@ def run(engine):
     print(f"\n== {engine}: {POSTS:,} posts ==", flush=True)
     data_dir = tempfile.mkdtemp(prefix="coterie-forum-bench-")
     if engine == "postgres":
-        psql(f"drop database if exists {PG_DB}", db="test")
-        psql(f"create database {PG_DB}", db="test")
+        psql(f"drop database if exists {PG_DB};", db="test")
+        psql(f"create database {PG_DB};", db="test")
     p = start(engine, data_dir)
     ids = setup_api()
     stop(p)
@@ -343,7 +343,7 @@ def run(engine):
         stop(p)
         shutil.rmtree(data_dir, ignore_errors=True)
         if engine == "postgres":
-            psql(f"drop database if exists {PG_DB}", db="test")
+            psql(f"drop database if exists {PG_DB};", db="test")
 
 
 if __name__ == "__main__":

@@ -383,3 +383,14 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// A boolean literal for SQL text. Conditions that must match a partial index use literals, not
+/// parameters: PostgreSQL cannot use a partial index in a generic plan whose condition is `$n`.
+pub(crate) fn bool_lit(engine: Engine, v: bool) -> &'static str {
+    match (engine, v) {
+        (Engine::Sqlite, true) => "1",
+        (Engine::Sqlite, false) => "0",
+        (Engine::Postgres, true) => "true",
+        (Engine::Postgres, false) => "false",
+    }
+}

@@ -173,9 +173,10 @@ impl Store {
         self.db
             .all(
                 format!(
-                    "select {POLL_COLS} from polls where finalized = $1 and expires_at <= $2 order by expires_at limit $3"
+                    "select {POLL_COLS} from polls where finalized = {} and expires_at <= $1 order by expires_at limit $2",
+                    crate::db::bool_lit(self.engine(), false)
                 ),
-                args![false, now, limit],
+                args![now, limit],
             )
             .await
     }

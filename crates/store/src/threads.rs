@@ -356,9 +356,12 @@ impl Store {
         let rows: Vec<crate::IdRow> = self
             .db
             .all(
-                "select channel_id as id from threads where archived = $1 and auto_archive_at <= $2 \
-                 order by auto_archive_at limit $3",
-                args![false, now, limit],
+                format!(
+                    "select channel_id as id from threads where archived = {} and auto_archive_at <= $1 \
+                     order by auto_archive_at limit $2",
+                    crate::db::bool_lit(self.engine(), false)
+                ),
+                args![now, limit],
             )
             .await?;
         Ok(rows.into_iter().map(|r| r.id).collect())
@@ -558,12 +561,15 @@ impl Store {
         forum: i64,
         tag: Option<i64>,
     ) -> Result<Vec<ThreadWithChannel>> {
-        let mut a = args![forum, true];
-        let mut rest = "where t.parent_id = $1 and t.pinned = $2".to_owned();
+        let mut a = args![forum];
+        let mut rest = format!(
+            "where t.parent_id = $1 and t.pinned = {}",
+            crate::db::bool_lit(self.engine(), true)
+        );
         if let Some(tag) = tag {
             a.push(Arg::from(tag));
             rest.push_str(
-                " and exists (select 1 from thread_tags g where g.thread_id = t.channel_id and g.tag_id = $3)",
+                " and exists (select 1 from thread_tags g where g.thread_id = t.channel_id and g.tag_id = $2)",
             );
         }
         rest.push_str(" order by t.channel_id desc limit 50");

@@ -96,12 +96,31 @@ async fn write_vote(
     Ok(())
 }
 
-async fn add_karma(tx: &mut Tx, guild: i64, author: i64, voter: i64, delta: i64) -> Result<()> {
+/// Karma changes of a transaction: `(guild, author, delta)`.
+type Karma = Vec<(i64, i64, i64)>;
+
+fn add_karma(karma: &mut Karma, guild: i64, author: i64, voter: i64, delta: i64) {
     // Votes on one's own posts and comments do not count.
     if delta != 0 && author != voter {
+        karma.push((guild, author, delta));
+    }
+}
+
+/// Applies karma changes last and in (guild, member) order, so transactions that vote on
+/// different items never wait on each other's member rows in opposite orders.
+async fn apply_karma(tx: &mut Tx, mut karma: Karma) -> Result<()> {
+    karma.sort_unstable();
+    let mut merged: Karma = Vec::with_capacity(karma.len());
+    for (g, u, d) in karma {
+        match merged.last_mut() {
+            Some(last) if last.0 == g && last.1 == u => last.2 += d,
+            _ => merged.push((g, u, d)),
+        }
+    }
+    for (g, u, d) in merged.into_iter().filter(|k| k.2 != 0) {
         tx.exec(
             "update members set karma = karma + $1 where guild_id = $2 and user_id = $3",
-            args![delta, guild, author],
+            args![d, g, u],
         )
         .await?;
     }
@@ -117,33 +136,32 @@ impl Store {
         value: i64,
         now: i64,
     ) -> Result<Option<VoteOutcome>> {
-        let mut tx = self.db.begin().await?;
-        let out = match target {
-            VoteTarget::Post(post) => vote_post(&mut tx, post, user, value, now).await?,
-            VoteTarget::Comment { post, message } => {
-                vote_comment(&mut tx, post, message, user, value, now).await?
-            }
-        };
-        if out.is_some_and(|o| o.changed) {
-            tx.commit().await?;
-        }
-        Ok(out)
+        Ok(self
+            .vote_batch(&[(target, user, value, now)])
+            .await?
+            .pop()
+            .flatten())
     }
 
-    /// Several votes in one transaction (SQLite's single writer commits them together); each
-    /// result is as [`Store::vote`]'s.
+    /// Several votes in one transaction (group commit); each result is as [`Store::vote`]'s.
+    /// Concurrent batches must not share items (callers partition by item) so that row locks
+    /// are taken in a consistent order.
     pub async fn vote_batch(&self, reqs: &[VoteRequest]) -> Result<Vec<Option<VoteOutcome>>> {
         let mut tx = self.db.begin().await?;
         let mut out = Vec::with_capacity(reqs.len());
+        let mut karma = Karma::new();
         for (target, user, value, now) in reqs {
             out.push(match *target {
-                VoteTarget::Post(post) => vote_post(&mut tx, post, *user, *value, *now).await?,
+                VoteTarget::Post(post) => {
+                    vote_post(&mut tx, &mut karma, post, *user, *value, *now).await?
+                }
                 VoteTarget::Comment { post, message } => {
-                    vote_comment(&mut tx, post, message, *user, *value, *now).await?
+                    vote_comment(&mut tx, &mut karma, post, message, *user, *value, *now).await?
                 }
             });
         }
         if out.iter().flatten().any(|o| o.changed) {
+            apply_karma(&mut tx, karma).await?;
             tx.commit().await?;
         }
         Ok(out)
@@ -215,6 +233,7 @@ fn locking(tx: &Tx, select: &str) -> String {
 
 async fn vote_post(
     tx: &mut Tx,
+    karma: &mut Karma,
     post: i64,
     user: i64,
     value: i64,
@@ -251,7 +270,7 @@ async fn vote_post(
             ],
         )
         .await?;
-        add_karma(tx, c.guild_id, c.owner_id, user, du - dd).await?;
+        add_karma(karma, c.guild_id, c.owner_id, user, du - dd);
     }
     Ok(Some(VoteOutcome {
         upvotes: c.upvotes,
@@ -261,8 +280,10 @@ async fn vote_post(
     }))
 }
 
+#[expect(clippy::too_many_arguments, reason = "one vote's coordinates")]
 async fn vote_comment(
     tx: &mut Tx,
+    karma: &mut Karma,
     post: i64,
     message: i64,
     user: i64,
@@ -303,7 +324,7 @@ async fn vote_comment(
         )
         .await?;
         if let Some(a) = c.author_id {
-            add_karma(tx, c.guild_id, a, user, du - dd).await?;
+            add_karma(karma, c.guild_id, a, user, du - dd);
         }
     }
     Ok(Some(VoteOutcome {

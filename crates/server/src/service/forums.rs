@@ -332,12 +332,6 @@ pub async fn comments(
         }
     }
     let ids: Vec<i64> = tree.rows.iter().map(|r| r.message_id).collect();
-    let mine: HashMap<i64, i64> = app
-        .store
-        .votes_of(user.id, &ids, true)
-        .await?
-        .into_iter()
-        .collect();
     let msg_rows = app.store.messages_by_ids(&ids).await?;
     let mut msgs = views::messages(app, &msg_rows, user.id).await?;
     crate::service::messages::strip_for_bot(app, user, &ctx, &mut msgs).await?;
@@ -345,7 +339,7 @@ pub async fn comments(
         .into_iter()
         .map(|m| (m.id.get(), serde_json::to_value(m).unwrap_or_default()))
         .collect();
-    let built = build(&tree, parent, &mut by_id, &mine, sort, sort_name, post);
+    let built = build(&tree, parent, &mut by_id, sort, sort_name, post);
     Ok(json!({"comments": built, "next": next}))
 }
 
@@ -363,7 +357,6 @@ fn build(
     tree: &Tree,
     parent: i64,
     msgs: &mut HashMap<i64, Value>,
-    mine: &HashMap<i64, i64>,
     sort: CommentSort,
     sort_name: &str,
     post: i64,
@@ -382,7 +375,10 @@ fn build(
             v["score"] = json!(r.score);
             v["upvotes"] = json!(r.upvotes);
             v["downvotes"] = json!(r.downvotes);
-            v["me_vote"] = json!(mine.get(&r.message_id).copied().unwrap_or(0));
+            // The viewer's vote came with the message object (0 for a tombstone).
+            if v.get("me_vote").is_none() {
+                v["me_vote"] = json!(0);
+            }
             v["depth"] = json!(r.depth);
             v["reply_count"] = json!(r.descendant_count);
             v["parent_id"] = if r.parent_id == 0 {
@@ -390,7 +386,7 @@ fn build(
             } else {
                 json!(Snowflake::from_i64(r.parent_id))
             };
-            let replies = build(tree, r.message_id, msgs, mine, sort, sort_name, post);
+            let replies = build(tree, r.message_id, msgs, sort, sort_name, post);
             let shown = tree.children.get(&r.message_id).map_or(0, Vec::len) as i64;
             if r.child_count > shown {
                 let after = tree

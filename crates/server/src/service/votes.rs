@@ -91,12 +91,16 @@ impl Coalescer {
     }
 }
 
-/// Votes waiting for SQLite's single writer, which commits them in batches (group commit): on
-/// PostgreSQL votes go straight to the pool and run in parallel.
+/// Votes waiting for writer tasks that commit them in batches (group commit): one writer on
+/// SQLite (it has one writer connection), several on PostgreSQL, each owning a share of the
+/// items so concurrent batches never lock the same rows.
 #[derive(Default)]
 pub struct Writer {
-    queue: std::sync::OnceLock<mpsc::Sender<Queued>>,
+    queues: std::sync::OnceLock<Vec<mpsc::Sender<Queued>>>,
 }
+
+/// Writer tasks on PostgreSQL.
+const PG_WRITERS: usize = 4;
 
 type Queued = (
     VoteRequest,
@@ -139,14 +143,25 @@ async fn writer_loop(store: coterie_store::Store, mut rx: mpsc::Receiver<Queued>
 }
 
 async fn write(app: &AppState, req: VoteRequest) -> Result<Option<VoteOutcome>, ApiError> {
-    if app.store.engine() != Engine::Sqlite {
-        return Ok(app.store.vote(req.0, req.1, req.2, req.3).await?);
-    }
-    let queue = app.vote_writer.queue.get_or_init(|| {
-        let (tx, rx) = mpsc::channel(1024);
-        tokio::spawn(writer_loop(app.store.clone(), rx));
-        tx
+    let queues = app.vote_writer.queues.get_or_init(|| {
+        let n = if app.store.engine() == Engine::Sqlite {
+            1
+        } else {
+            PG_WRITERS
+        };
+        (0..n)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(1024);
+                tokio::spawn(writer_loop(app.store.clone(), rx));
+                tx
+            })
+            .collect()
     });
+    let item = match req.0 {
+        VoteTarget::Post(p) => p,
+        VoteTarget::Comment { message, .. } => message,
+    };
+    let queue = &queues[(item.unsigned_abs() as usize >> 22) % queues.len()];
     let (reply, answer) = oneshot::channel();
     queue
         .send((req, reply))
