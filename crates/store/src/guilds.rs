@@ -256,6 +256,28 @@ impl Store {
         self.db.all(SELECT_ROLES, args![guild_id]).await
     }
 
+    /// A guild's roles (by position) and which of them `user_id` holds, in one query.
+    pub async fn roles_of(&self, guild_id: i64, user_id: i64) -> Result<(Vec<RoleRow>, Vec<i64>)> {
+        #[derive(sqlx::FromRow)]
+        struct Held {
+            #[sqlx(flatten)]
+            role: RoleRow,
+            held: bool,
+        }
+        let rows: Vec<Held> = self
+            .db
+            .all(
+                "select id, guild_id, name, color, hoist, position, permissions, managed, mentionable, icon, \
+                 unicode_emoji, flags, bot_id, exists (select 1 from member_roles mr where mr.guild_id = roles.guild_id \
+                 and mr.user_id = $2 and mr.role_id = roles.id) as held from roles where guild_id = $1 order by position, id",
+                args![guild_id, user_id],
+            )
+            .await?;
+        let mut held: Vec<i64> = rows.iter().filter(|r| r.held).map(|r| r.role.id).collect();
+        held.sort_unstable();
+        Ok((rows.into_iter().map(|r| r.role).collect(), held))
+    }
+
     /// Creates a role.
     /// Roles at or above `r.position` (except @everyone) move up one to make room.
     pub async fn create_role(&self, r: &RoleRow) -> Result<()> {

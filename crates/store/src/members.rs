@@ -46,6 +46,12 @@ impl Store {
         }))
     }
 
+    /// One member's row without their roles (see [`Store::roles_of`]).
+    pub async fn member_row(&self, guild_id: i64, user_id: i64) -> Result<Option<MemberRow>> {
+        let sql = format!("select {MEMBER_COLS} from members where guild_id = $1 and user_id = $2");
+        self.db.opt(sql, args![guild_id, user_id]).await
+    }
+
     /// Members ordered by user id, after `after`, at most `limit`.
     pub async fn members(
         &self,

@@ -64,7 +64,7 @@ impl GuildCtx {
     pub async fn load(app: &AppState, guild_id: i64, user_id: i64) -> Result<Self, ApiError> {
         let (guild, member) = tokio::try_join!(
             app.store.guild(guild_id),
-            app.store.member(guild_id, user_id)
+            app.store.member_row(guild_id, user_id)
         )?;
         let Some(guild) = guild else {
             return Err(ApiError::Unknown(Unknown::Guild));
@@ -72,7 +72,11 @@ impl GuildCtx {
         let Some(member) = member else {
             return Err(ApiError::MissingAccess);
         };
-        let roles = app.store.roles(guild_id).await?;
+        let (roles, held) = app.store.roles_of(guild_id, user_id).await?;
+        let member = MemberWithRoles {
+            member,
+            roles: held,
+        };
         Ok(Self {
             guild,
             roles,
@@ -262,7 +266,12 @@ impl ChannelCtx {
             .await?
             .ok_or(ApiError::Unknown(Unknown::Channel))?;
         if kind::is_thread(u8::try_from(ch.kind).unwrap_or(0)) {
-            return Self::load_thread(app, ch, user_id).await;
+            let t = app
+                .store
+                .thread(ch.id)
+                .await?
+                .ok_or(ApiError::Unknown(Unknown::Channel))?;
+            return Self::load_thread(app, t, user_id).await;
         }
         match ch.guild_id {
             Some(gid) => {
@@ -350,12 +359,27 @@ impl ChannelCtx {
         })
     }
 
-    async fn load_thread(app: &AppState, ch: ChannelRow, user_id: i64) -> Result<Self, ApiError> {
-        let gid = ch.guild_id.ok_or(ApiError::Unknown(Unknown::Channel))?;
-        let (g, t) = tokio::try_join!(GuildCtx::load(app, gid, user_id), async {
-            Ok(app.store.thread(ch.id).await?)
-        })?;
-        let t = t.ok_or(ApiError::Unknown(Unknown::Channel))?;
+    /// Loads the caller's view of a thread by id (404 10003 when it is not a thread).
+    pub async fn load_thread_by_id(
+        app: &AppState,
+        thread_id: i64,
+        user_id: i64,
+    ) -> Result<Self, ApiError> {
+        let t = app
+            .store
+            .thread(thread_id)
+            .await?
+            .ok_or(ApiError::Unknown(Unknown::Channel))?;
+        Self::load_thread(app, t, user_id).await
+    }
+
+    async fn load_thread(
+        app: &AppState,
+        t: coterie_store::ThreadWithChannel,
+        user_id: i64,
+    ) -> Result<Self, ApiError> {
+        let g = GuildCtx::load(app, t.thread.guild_id, user_id).await?;
+        let ch = &t.channel;
         let (parent, ows) = tokio::try_join!(
             app.store.channel(t.thread.parent_id),
             app.store.overwrites(t.thread.parent_id)

@@ -204,7 +204,16 @@ fn parse_value(b: &VoteBody) -> Result<i64, ApiError> {
 
 /// The post a vote is about: a thread in a forum the caller can view, open for votes.
 async fn open_post(app: &AppState, user: &UserRow, post_id: i64) -> Result<ChannelCtx, ApiError> {
-    let ctx = ChannelCtx::load(app, post_id, user.id).await?;
+    let ctx = match ChannelCtx::load_thread_by_id(app, post_id, user.id).await {
+        // A channel that exists but is no thread cannot take votes.
+        Err(ApiError::Unknown(_)) if app.store.channel(post_id).await?.is_some() => {
+            return Err(ApiError::BadRequest(
+                50024,
+                "Cannot execute action on this channel type",
+            ));
+        }
+        r => r?,
+    };
     let Some(tc) = ctx.thread.as_ref().filter(|t| t.is_post()) else {
         return Err(ApiError::BadRequest(
             50024,
