@@ -280,7 +280,6 @@ async fn vote_post(
     }))
 }
 
-#[expect(clippy::too_many_arguments, reason = "one vote's coordinates")]
 async fn vote_comment(
     tx: &mut Tx,
     karma: &mut Karma,
