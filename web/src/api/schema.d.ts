@@ -5759,7 +5759,7 @@ export interface components {
             member?: components["schemas"]["ThreadMember"] | null;
             /**
              * Format: int32
-             * @description Thread: members (stops counting at 50 in Discord; exact here).
+             * @description Thread: members, counted up to 50 as in Discord.
              */
             member_count?: number | null;
             /**
