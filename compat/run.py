@@ -2,7 +2,7 @@
 """Compatibility suite: real Discord bot libraries run against a Coterie server started here.
 
 For each library: start its bot, wait until it is ready, have a test user post `!ping` and see
-`pong`, invoke the bot's `/ping` slash command and see it answered, force the bot's gateway
+`pong` (in a channel and in a forum post), invoke the bot's `/ping` slash command and see it answered, force the bot's gateway
 connection closed, and check it recovers (resume or re-identify) and still answers.
 
 usage: compat/run.py --coterie target/debug/coterie [--libs discordpy,discordjs,twilight]
@@ -63,22 +63,35 @@ def bot_command(lib, root):
     raise SystemExit(f"unknown library {lib}")
 
 
-def check_library(lib, root, owner, guild, channel, n):
+def forum_fixture(owner, guild, channel):
+    """A forum post with a voted comment and a poll, so every library parses Coterie's extra fields
+    (score, upvotes, downvotes, me_vote, karma; poll) in GUILD_CREATE, thread and message payloads."""
+    _, forum = call("POST", f"/guilds/{guild}/channels", owner["token"], {"name": "ideas", "type": 15, "available_tags": [{"name": "q"}]})
+    _, post = call("POST", f"/channels/{forum['id']}/threads", owner["token"], {"name": "A post", "message": {"content": "opening"}})
+    call("PUT", f"/channels/{post['id']}/votes/@me", owner["token"], {"value": 1})
+    _, c = call("POST", f"/channels/{post['id']}/messages", owner["token"], {"content": "a comment"})
+    call("PUT", f"/channels/{post['id']}/messages/{c['id']}/votes/@me", owner["token"], {"value": -1})
+    call("POST", f"/channels/{channel}/messages", owner["token"], {"poll": {
+        "question": {"text": "Ready?"}, "answers": [{"poll_media": {"text": "yes"}}, {"poll_media": {"text": "no"}}]}})
+    return post["id"]
+
+
+def check_library(lib, root, owner, guild, channel, n, post):
     print(f"--- {lib}", flush=True)
     _, appl = call("POST", "/applications", owner["token"], {"name": f"{lib}bot", "flags": (1 << 18) | (1 << 14)})
     _, bot = call("POST", f"/applications/{appl['id']}/bot", owner["token"], {})
     token = bot["token"]
     call("POST", f"/oauth2/authorize?client_id={appl['id']}&scope=bot",
-         owner["token"], {"guild_id": guild, "permissions": str(1024 | 2048 | 65536 | 2147483648), "authorize": True})
+         owner["token"], {"guild_id": guild, "permissions": str(1024 | 2048 | 65536 | 2147483648 | (1 << 38)), "authorize": True})
     log = open(os.path.join(tempfile.gettempdir(), f"compat-{lib}.log"), "w")
     env = dict(os.environ, COTERIE_URL=URL, BOT_TOKEN=token, GUILD_ID=guild, QUIET="1")
     proc = subprocess.Popen(bot_command(lib, root), env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        def answered(after, content):
+        def answered(after, content, where=channel):
             def check():
                 if proc.poll() is not None:
                     raise RuntimeError(f"{lib} bot exited with {proc.returncode}; see {log.name}")
-                _, msgs = call("GET", f"/channels/{channel}/messages?after={after}&limit=50", owner["token"])
+                _, msgs = call("GET", f"/channels/{where}/messages?after={after}&limit=50", owner["token"])
                 return next((m for m in msgs if m["author"]["id"] == appl["id"] and m["content"] == content), None)
             return check
 
@@ -102,6 +115,9 @@ def check_library(lib, root, owner, guild, channel, n):
         _, m = call("POST", f"/channels/{channel}/messages", owner["token"], {"content": "!ping"})
         wait_for(f"{lib} to answer !ping after a forced disconnect", answered(m["id"], "pong"))
         print(f"{lib}: recovered after a forced disconnect", flush=True)
+        _, m = call("POST", f"/channels/{post}/messages", owner["token"], {"content": "!ping"})
+        wait_for(f"{lib} to answer !ping in a forum post", answered(m["id"], "pong", post))
+        print(f"{lib}: !ping answered in a forum post (votes and polls parsed)", flush=True)
     finally:
         proc.terminate()
         try:
@@ -126,9 +142,10 @@ def main():
         wait_for("the server", lambda: _healthy(), timeout=30)
         _, owner = call("POST", "/auth/register", body={"username": "owner", "password": "correct horse battery"})
         _, g = call("POST", "/guilds", owner["token"], {"name": "Compat"})
+        post = forum_fixture(owner, g["id"], g["system_channel_id"])
         for n, lib in enumerate(l for l in args.libs.split(",") if l):
             try:
-                check_library(lib, root, owner, g["id"], g["system_channel_id"], n)
+                check_library(lib, root, owner, g["id"], g["system_channel_id"], n, post)
             except Exception as e:  # report every library, then fail
                 print(f"{lib}: FAILED: {e}", flush=True)
                 failed.append(lib)
