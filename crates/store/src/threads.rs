@@ -135,6 +135,15 @@ struct Joined {
     thread: ThreadRow,
 }
 
+impl From<Joined> for ThreadWithChannel {
+    fn from(j: Joined) -> Self {
+        Self {
+            channel: j.channel,
+            thread: j.thread,
+        }
+    }
+}
+
 /// `select` of a thread with its channel.
 pub(crate) fn joined_sql(rest: &str) -> String {
     format!(
@@ -229,10 +238,7 @@ impl Store {
             .db
             .opt(joined_sql("where t.channel_id = $1"), args![id])
             .await?;
-        Ok(r.map(|j| ThreadWithChannel {
-            channel: j.channel,
-            thread: j.thread,
-        }))
+        Ok(r.map(ThreadWithChannel::from))
     }
 
     /// Several threads by id, in no particular order.
@@ -248,13 +254,7 @@ impl Store {
             .db
             .all(sql, ids.iter().map(|i| Arg::from(*i)).collect())
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|j| ThreadWithChannel {
-                channel: j.channel,
-                thread: j.thread,
-            })
-            .collect())
+        Ok(rows.into_iter().map(ThreadWithChannel::from).collect())
     }
 
     /// The guild's unarchived threads, newest first, at most `limit`.
@@ -267,13 +267,7 @@ impl Store {
             "where t.guild_id = $1 and t.archived = $2 order by t.channel_id desc limit $3",
         );
         let rows: Vec<Joined> = self.db.all(sql, args![guild_id, false, limit]).await?;
-        Ok(rows
-            .into_iter()
-            .map(|j| ThreadWithChannel {
-                channel: j.channel,
-                thread: j.thread,
-            })
-            .collect())
+        Ok(rows.into_iter().map(ThreadWithChannel::from).collect())
     }
 
     /// Archived threads of a channel of one type, most recently archived first, before `before`
@@ -304,13 +298,7 @@ impl Store {
             ),
         };
         let rows: Vec<Joined> = self.db.all(sql, a).await?;
-        Ok(rows
-            .into_iter()
-            .map(|j| ThreadWithChannel {
-                channel: j.channel,
-                thread: j.thread,
-            })
-            .collect())
+        Ok(rows.into_iter().map(ThreadWithChannel::from).collect())
     }
 
     /// Applies a modify to a thread's channel and thread rows.
@@ -546,13 +534,7 @@ impl Store {
             ));
         }
         let rows: Vec<Joined> = self.db.all(joined_sql(&rest), a).await?;
-        Ok(rows
-            .into_iter()
-            .map(|j| ThreadWithChannel {
-                channel: j.channel,
-                thread: j.thread,
-            })
-            .collect())
+        Ok(rows.into_iter().map(ThreadWithChannel::from).collect())
     }
 
     /// A forum's pinned posts, newest first (at most 50).
@@ -574,13 +556,7 @@ impl Store {
         }
         rest.push_str(" order by t.channel_id desc limit 50");
         let rows: Vec<Joined> = self.db.all(joined_sql(&rest), a).await?;
-        Ok(rows
-            .into_iter()
-            .map(|j| ThreadWithChannel {
-                channel: j.channel,
-                thread: j.thread,
-            })
-            .collect())
+        Ok(rows.into_iter().map(ThreadWithChannel::from).collect())
     }
 
     /// The plan of a hot listing page (tests check it is an index range scan).

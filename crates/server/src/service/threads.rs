@@ -65,6 +65,23 @@ pub struct MembersQuery {
     limit: Option<i64>,
 }
 
+fn not_a_thread() -> ApiError {
+    ApiError::BadRequest(50024, "Cannot execute action on this channel type")
+}
+
+/// The caller's view of a thread: 400 50024 for a channel that is not one.
+pub async fn load(app: &AppState, user_id: i64, id: i64) -> Result<ChannelCtx, ApiError> {
+    match ChannelCtx::load_thread_by_id(app, id, user_id).await {
+        Err(ApiError::Unknown(_)) if app.store.channel(id).await?.is_some() => Err(not_a_thread()),
+        r => r,
+    }
+}
+
+/// The thread part of a context loaded by [`load`].
+pub fn thread_of(ctx: &ChannelCtx) -> Result<&ThreadCtx, ApiError> {
+    ctx.thread.as_ref().ok_or_else(not_a_thread)
+}
+
 fn sf(v: i64) -> Snowflake {
     Snowflake::from_i64(v)
 }
@@ -643,9 +660,7 @@ pub async fn modify(
     ctx: &ChannelCtx,
     b: ThreadBody,
 ) -> Result<Channel, ApiError> {
-    let Some(tc) = &ctx.thread else {
-        return Err(ApiError::Unknown(Unknown::Channel));
-    };
+    let tc = thread_of(ctx)?;
     let t = &tc.row;
     let moderator = ctx.perms.contains(Permissions::MANAGE_THREADS);
     let owner = t.owner_id == user.id;
@@ -738,9 +753,7 @@ pub async fn modify(
 
 /// `DELETE /channels/{thread}`: MANAGE_THREADS.
 pub async fn delete(app: &AppState, ctx: &ChannelCtx) -> Result<Channel, ApiError> {
-    let Some(tc) = &ctx.thread else {
-        return Err(ApiError::Unknown(Unknown::Channel));
-    };
+    let tc = thread_of(ctx)?;
     ctx.require(Permissions::MANAGE_THREADS)?;
     let t = &tc.row;
     let th = ThreadWithChannel {
@@ -856,13 +869,8 @@ pub async fn add_member(
     thread_id: i64,
     target: Option<i64>,
 ) -> Result<(), ApiError> {
-    let ctx = ChannelCtx::load(app, thread_id, user.id).await?;
-    let Some(tc) = &ctx.thread else {
-        return Err(ApiError::BadRequest(
-            50024,
-            "Cannot execute action on this channel type",
-        ));
-    };
+    let ctx = load(app, user.id, thread_id).await?;
+    let tc = thread_of(&ctx)?;
     if tc.row.archived {
         return Err(ApiError::BadRequest(50083, "Thread is archived"));
     }
@@ -928,13 +936,8 @@ pub async fn remove_member(
     thread_id: i64,
     target: Option<i64>,
 ) -> Result<(), ApiError> {
-    let ctx = ChannelCtx::load(app, thread_id, user.id).await?;
-    let Some(tc) = &ctx.thread else {
-        return Err(ApiError::BadRequest(
-            50024,
-            "Cannot execute action on this channel type",
-        ));
-    };
+    let ctx = load(app, user.id, thread_id).await?;
+    let tc = thread_of(&ctx)?;
     if tc.row.archived {
         return Err(ApiError::BadRequest(50083, "Thread is archived"));
     }
@@ -958,13 +961,8 @@ pub async fn get_member(
     thread_id: i64,
     target: i64,
 ) -> Result<ThreadMember, ApiError> {
-    let ctx = ChannelCtx::load(app, thread_id, user.id).await?;
-    if ctx.thread.is_none() {
-        return Err(ApiError::BadRequest(
-            50024,
-            "Cannot execute action on this channel type",
-        ));
-    }
+    let ctx = load(app, user.id, thread_id).await?;
+    thread_of(&ctx)?;
     app.store
         .thread_member(thread_id, target)
         .await?
@@ -979,13 +977,8 @@ pub async fn list_members(
     thread_id: i64,
     q: MembersQuery,
 ) -> Result<Vec<ThreadMember>, ApiError> {
-    let ctx = ChannelCtx::load(app, thread_id, user.id).await?;
-    if ctx.thread.is_none() {
-        return Err(ApiError::BadRequest(
-            50024,
-            "Cannot execute action on this channel type",
-        ));
-    }
+    let ctx = load(app, user.id, thread_id).await?;
+    thread_of(&ctx)?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=100).contains(&limit) {
         return Err(field_error(

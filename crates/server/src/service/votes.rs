@@ -204,16 +204,7 @@ fn parse_value(b: &VoteBody) -> Result<i64, ApiError> {
 
 /// The post a vote is about: a thread in a forum the caller can view, open for votes.
 async fn open_post(app: &AppState, user: &UserRow, post_id: i64) -> Result<ChannelCtx, ApiError> {
-    let ctx = match ChannelCtx::load_thread_by_id(app, post_id, user.id).await {
-        // A channel that exists but is no thread cannot take votes.
-        Err(ApiError::Unknown(_)) if app.store.channel(post_id).await?.is_some() => {
-            return Err(ApiError::BadRequest(
-                50024,
-                "Cannot execute action on this channel type",
-            ));
-        }
-        r => r?,
-    };
+    let ctx = crate::service::threads::load(app, user.id, post_id).await?;
     let Some(tc) = ctx.thread.as_ref().filter(|t| t.is_post()) else {
         return Err(ApiError::BadRequest(
             50024,
