@@ -255,11 +255,16 @@ try {
     await b.getByLabel("Close").click();
   });
   await step("in a forum two members post, vote and reply, and each sees the other's votes live", async () => {
-    const token = await a.evaluate(() => localStorage.getItem("coterie.token"));
-    const guildId = a.url().split("/")[4];
-    await fetch(`${BASE}/api/v10/guilds/${guildId}/channels`, { method: "POST", headers: { Authorization: token, "Content-Type": "application/json" },
-      body: JSON.stringify({ name: "ideas", type: 15, available_tags: [{ name: "question" }, { name: "idea" }] }) });
-    await a.getByRole("button", { name: "ideas" }).click();
+    await a.getByLabel("Create channel").click();
+    await a.locator("#new-channel-type").selectOption("15");
+    await a.fill("#new-channel-name", "ideas");
+    await a.getByRole("button", { name: "Create channel" }).last().click();
+    await a.getByRole("button", { name: "New post" }).waitFor({ timeout: WAIT });
+    await a.getByLabel("Channel settings").click();
+    await a.fill("#ch-tags", "question, idea");
+    await a.getByRole("button", { name: "Save" }).click();
+    await a.getByLabel("Close").click();
+    await a.locator("#tag-filter").waitFor({ timeout: WAIT });
     await b.getByRole("button", { name: "ideas" }).click({ timeout: WAIT });
     await a.getByRole("button", { name: "New post" }).click();
     await a.fill("#post-title", "Weekly study plan");

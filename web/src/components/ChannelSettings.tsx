@@ -14,6 +14,24 @@ export default function ChannelSettings(props: { channelId: string; onClose: () 
   const [topic, setTopic] = createSignal(ch()?.topic ?? "");
   const [slow, setSlow] = createSignal(String(ch()?.rate_limit_per_user ?? 0));
   const [target, setTarget] = createSignal(ch()?.guild_id ?? "");
+  const forum = () => ch()?.type === 15;
+  const [tags, setTags] = createSignal((ch()?.available_tags ?? []).map((t) => t.name).join(", "));
+  const [requireTag, setRequireTag] = createSignal(((ch()?.flags ?? 0) & 16) !== 0);
+  const [minKarma, setMinKarma] = createSignal(String(ch()?.min_karma_to_post ?? 0));
+  const [minAgeHours, setMinAgeHours] = createSignal(String(Math.round((ch()?.min_member_age_to_post ?? 0) / 3600)));
+  const [archive, setArchive] = createSignal(String(ch()?.default_auto_archive_duration ?? 4320));
+  const forumFields = () => {
+    if (!forum()) return {};
+    const old = ch()?.available_tags ?? [];
+    const names = tags().split(",").map((t) => t.trim()).filter(Boolean);
+    return {
+      available_tags: names.map((n) => ({ ...(old.find((t) => t.name === n) ?? {}), name: n })),
+      flags: requireTag() ? 16 : 0,
+      min_karma_to_post: Number(minKarma()) || 0,
+      min_member_age_to_post: (Number(minAgeHours()) || 0) * 3600,
+      default_auto_archive_duration: Number(archive()),
+    };
+  };
   const [err, setErr] = createSignal("");
   const run = async (f: () => Promise<unknown>) => {
     setErr("");
@@ -56,8 +74,21 @@ export default function ChannelSettings(props: { channelId: string; onClose: () 
           <option value="0">Off</option><option value="5">5 seconds</option><option value="30">30 seconds</option><option value="60">1 minute</option><option value="600">10 minutes</option><option value="3600">1 hour</option>
         </select>
       </Show>
+      <Show when={forum()}>
+        <label for="ch-tags">Post tags (comma-separated)</label>
+        <input id="ch-tags" value={tags()} onInput={(e) => setTags(e.currentTarget.value)} />
+        <label class="tag-check"><input type="checkbox" checked={requireTag()} onChange={(e) => setRequireTag(e.currentTarget.checked)} /> Posts need a tag</label>
+        <label for="ch-karma">Karma needed to post</label>
+        <input id="ch-karma" type="number" value={minKarma()} onInput={(e) => setMinKarma(e.currentTarget.value)} />
+        <label for="ch-age">Hours of membership needed to post</label>
+        <input id="ch-age" type="number" min="0" value={minAgeHours()} onInput={(e) => setMinAgeHours(e.currentTarget.value)} />
+        <label for="ch-archive">Archive posts after no activity for</label>
+        <select id="ch-archive" value={archive()} onChange={(e) => setArchive(e.currentTarget.value)}>
+          <option value="60">1 hour</option><option value="1440">1 day</option><option value="4320">3 days</option><option value="10080">1 week</option>
+        </select>
+      </Show>
       <div class="row" style={{ "margin-top": "1rem" }}>
-        <button class="btn" onClick={() => run(() => api("PATCH", `/channels/${props.channelId}`, { name: name(), topic: topic() || null, rate_limit_per_user: Number(slow()) }))}>Save</button>
+        <button class="btn" onClick={() => run(() => api("PATCH", `/channels/${props.channelId}`, { name: name(), topic: topic() || null, rate_limit_per_user: Number(slow()), ...forumFields() }))}>Save</button>
         <button class="btn danger" onClick={() => confirm("Delete this channel?") && run(async () => { await api("DELETE", `/channels/${props.channelId}`); props.onClose(); })}>Delete channel</button>
       </div>
       <h3>Permissions</h3>

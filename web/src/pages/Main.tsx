@@ -1,6 +1,6 @@
 import { useNavigate, useParams } from "@solidjs/router";
 import { For, Show, createEffect, createSignal, on, onCleanup } from "solid-js";
-import { ApiError } from "../api/client";
+import { ApiError, api } from "../api/client";
 import ChannelList, { DmList, isUnread } from "../components/ChannelList";
 import ChannelSettings from "../components/ChannelSettings";
 import Composer from "../components/Composer";
@@ -51,6 +51,41 @@ function NewCommunity(props: { onClose: () => void }) {
   );
 }
 
+function NewChannel(props: { guildId: string; onClose: () => void }) {
+  const nav = useNavigate();
+  const [name, setName] = createSignal("");
+  const [type, setType] = createSignal("0");
+  const [err, setErr] = createSignal("");
+  const create = async (e: Event) => {
+    e.preventDefault();
+    try {
+      const c = await api<{ id: string }>("POST", `/guilds/${props.guildId}/channels`, { name: name(), type: Number(type()) });
+      props.onClose();
+      if (type() !== "4" && type() !== "2") nav(`/channels/${props.guildId}/${c.id}`);
+    } catch (x) {
+      setErr(x instanceof ApiError ? Object.values(x.fields())[0] ?? x.message : "Failed");
+    }
+  };
+  return (
+    <Modal title="Create a channel" onClose={props.onClose}>
+      <form onSubmit={create}>
+        <label for="new-channel-type">Type</label>
+        <select id="new-channel-type" value={type()} onChange={(e) => setType(e.currentTarget.value)}>
+          <option value="0">Text</option>
+          <option value="15">Forum (posts, votes, comment threads)</option>
+          <option value="5">Announcement</option>
+          <option value="2">Voice</option>
+          <option value="4">Category</option>
+        </select>
+        <label for="new-channel-name">Name</label>
+        <input id="new-channel-name" value={name()} onInput={(e) => setName(e.currentTarget.value)} required />
+        <div class="field-error" role="alert">{err()}</div>
+        <button class="btn full" type="submit">Create channel</button>
+      </form>
+    </Modal>
+  );
+}
+
 function Rail(props: { guildId?: string }) {
   const nav = useNavigate();
   const [creating, setCreating] = createSignal(false);
@@ -83,7 +118,7 @@ export default function Main() {
   const nav = useNavigate();
   const [editing, setEditing] = createSignal<string | null>(null);
   const [replyTo, setReplyTo] = createSignal<Message | null>(null);
-  const [settings, setSettings] = createSignal<"user" | "guild" | "channel" | "events" | "pins" | null>(null);
+  const [settings, setSettings] = createSignal<"user" | "guild" | "channel" | "events" | "pins" | "new-channel" | null>(null);
   const [drawer, setDrawer] = createSignal<"nav" | "members" | null>(null);
   const [firstAdmin, setFirstAdmin] = createSignal(sessionStorage.getItem("coterie.firstAdmin") === "1");
   const guildId = () => (params.guildId && params.guildId !== "@me" ? params.guildId : undefined);
@@ -132,6 +167,9 @@ export default function Main() {
           <span style={{ overflow: "hidden", "text-overflow": "ellipsis", "white-space": "nowrap" }}>{guild()?.name ?? "Direct messages"}</span>
           <Show when={guild() && (has(perms(), P.MANAGE_GUILD) || has(perms(), P.MANAGE_ROLES) || has(perms(), P.KICK_MEMBERS) || has(perms(), P.BAN_MEMBERS))}>
             <button class="icon-btn" aria-label="Community settings" onClick={() => setSettings("guild")}>⚙</button>
+          </Show>
+          <Show when={guild() && has(perms(), P.MANAGE_CHANNELS)}>
+            <button class="icon-btn" aria-label="Create channel" onClick={() => setSettings("new-channel")}>＋</button>
           </Show>
           <Show when={guild()}>
             <button class="icon-btn" aria-label="Events" onClick={() => setSettings("events")}>📅</button>
@@ -198,6 +236,7 @@ export default function Main() {
       <Show when={settings() === "guild" && guildId()}><GuildSettings guildId={guildId()!} onClose={() => setSettings(null)} /></Show>
       <Show when={settings() === "events" && guildId()}><Events guildId={guildId()!} onClose={() => setSettings(null)} /></Show>
       <Show when={settings() === "pins" && channelId()}><Pins channelId={channelId()!} guildId={guildId()} onClose={() => setSettings(null)} /></Show>
+      <Show when={settings() === "new-channel" && guildId()}><NewChannel guildId={guildId()!} onClose={() => setSettings(null)} /></Show>
       <Show when={settings() === "channel" && channelId()}><ChannelSettings channelId={channelId()!} onClose={() => setSettings(null)} /></Show>
     </div>
   );
