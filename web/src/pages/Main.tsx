@@ -205,7 +205,7 @@ export default function Main() {
         <header>
           <button class="icon-btn drawer-toggle" aria-label="Open navigation" onClick={() => setDrawer(drawer() === "nav" ? null : "nav")}>☰</button>
           <Show when={channel()} fallback={<span>Coterie</span>}>
-            <span>{channel()!.type === 1 ? `@${displayName(channel()!.recipients?.[0])}` : `# ${channel()!.name ?? ""}`}</span>
+            <span>{channel()!.type === 1 ? `@${displayName(channel()!.recipients?.[0])}` : `${channel()!.type === 15 ? "💬" : "#"} ${channel()!.name ?? ""}`}</span>
             <span class="topic">{channel()!.topic ?? ""}</span>
           </Show>
           <span style={{ "margin-left": "auto" }} />

@@ -1,6 +1,6 @@
 import { createRoot } from "solid-js";
 import { describe, expect, it } from "vitest";
-import { applyEvent, makeStore, setHistory } from "./store";
+import { applyEvent, makeStore, setHistory, voteKey } from "./store";
 
 const me = { id: "1", username: "alice", discriminator: "0", global_name: null, avatar: null, bot: false, public_flags: 0 };
 const bob = { ...me, id: "2", username: "bob" };
@@ -102,5 +102,19 @@ describe("applying gateway events", () => {
       expect(state.channels["11"]).toBeDefined();
       applyEvent(set, "CHANNEL_DELETE", { id: "11", type: 0, guild_id: "100" });
       expect(state.channels["11"]).toBeUndefined();
+    }));
+
+  it("keeps live forum scores from VOTE_UPDATE and bumps views when threads or their messages change", () =>
+    createRoot(() => {
+      const { state, set } = ready();
+      applyEvent(set, "VOTE_UPDATE", { guild_id: "100", channel_id: "50", score: 3, upvotes: 4, downvotes: 1 });
+      applyEvent(set, "VOTE_UPDATE", { guild_id: "100", channel_id: "50", message_id: "51", score: -1, upvotes: 0, downvotes: 1 });
+      expect(state.votes[voteKey("50")].score).toBe(3);
+      expect(state.votes[voteKey("50", "51")]).toEqual({ score: -1, upvotes: 0, downvotes: 1 });
+      expect(voteKey("50", "50")).toBe("50");
+      applyEvent(set, "THREAD_CREATE", { id: "50", parent_id: "10", type: 11 });
+      expect(state.bumps["10"]).toBe(1);
+      applyEvent(set, "MESSAGE_CREATE", { ...msg("52"), channel_id: "50" });
+      expect(state.bumps["50"]).toBe(2);
     }));
 });
