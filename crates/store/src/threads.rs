@@ -135,6 +135,62 @@ struct Joined {
     thread: ThreadRow,
 }
 
+/// The parent channel's columns, prefixed `p_` so they can come back in the same row.
+#[derive(FromRow)]
+struct ParentCols {
+    p_id: i64,
+    p_guild_id: Option<i64>,
+    p_type: i64,
+    p_name: Option<String>,
+    p_topic: Option<String>,
+    p_position: i64,
+    p_parent_id: Option<i64>,
+    p_nsfw: bool,
+    p_rate_limit_per_user: i64,
+    p_bitrate: Option<i64>,
+    p_user_limit: Option<i64>,
+    p_owner_id: Option<i64>,
+    p_icon: Option<String>,
+    p_last_message_id: Option<i64>,
+    p_last_pin_at: Option<i64>,
+    p_flags: i64,
+    p_created_at: i64,
+    p_settings: String,
+}
+
+impl From<ParentCols> for ChannelRow {
+    fn from(p: ParentCols) -> Self {
+        Self {
+            id: p.p_id,
+            guild_id: p.p_guild_id,
+            kind: p.p_type,
+            name: p.p_name,
+            topic: p.p_topic,
+            position: p.p_position,
+            parent_id: p.p_parent_id,
+            nsfw: p.p_nsfw,
+            rate_limit_per_user: p.p_rate_limit_per_user,
+            bitrate: p.p_bitrate,
+            user_limit: p.p_user_limit,
+            owner_id: p.p_owner_id,
+            icon: p.p_icon,
+            last_message_id: p.p_last_message_id,
+            last_pin_at: p.p_last_pin_at,
+            flags: p.p_flags,
+            created_at: p.p_created_at,
+            settings: p.p_settings,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct JoinedWithParent {
+    #[sqlx(flatten)]
+    joined: Joined,
+    #[sqlx(flatten)]
+    parent: ParentCols,
+}
+
 impl From<Joined> for ThreadWithChannel {
     fn from(j: Joined) -> Self {
         Self {
@@ -239,6 +295,23 @@ impl Store {
             .opt(joined_sql("where t.channel_id = $1"), args![id])
             .await?;
         Ok(r.map(ThreadWithChannel::from))
+    }
+
+    /// A thread with its channel and its parent channel, in one query.
+    pub async fn thread_with_parent(
+        &self,
+        id: i64,
+    ) -> Result<Option<(ThreadWithChannel, ChannelRow)>> {
+        let sql = format!(
+            "select {CHANNEL_COLS_T}, {THREAD_COLS}, p.id as p_id, p.guild_id as p_guild_id, p.type as p_type, \
+             p.name as p_name, p.topic as p_topic, p.position as p_position, p.parent_id as p_parent_id, p.nsfw as p_nsfw, \
+             p.rate_limit_per_user as p_rate_limit_per_user, p.bitrate as p_bitrate, p.user_limit as p_user_limit, \
+             p.owner_id as p_owner_id, p.icon as p_icon, p.last_message_id as p_last_message_id, p.last_pin_at as p_last_pin_at, \
+             p.flags as p_flags, p.created_at as p_created_at, p.settings as p_settings \
+             from threads t join channels c on c.id = t.channel_id join channels p on p.id = t.parent_id where t.channel_id = $1"
+        );
+        let r: Option<JoinedWithParent> = self.db.opt(sql, args![id]).await?;
+        Ok(r.map(|r| (r.joined.into(), r.parent.into())))
     }
 
     /// Several threads by id, in no particular order.

@@ -266,12 +266,7 @@ impl ChannelCtx {
             .await?
             .ok_or(ApiError::Unknown(Unknown::Channel))?;
         if kind::is_thread(u8::try_from(ch.kind).unwrap_or(0)) {
-            let t = app
-                .store
-                .thread(ch.id)
-                .await?
-                .ok_or(ApiError::Unknown(Unknown::Channel))?;
-            return Self::load_thread(app, t, user_id).await;
+            return Self::load_thread_by_id(app, ch.id, user_id).await;
         }
         match ch.guild_id {
             Some(gid) => {
@@ -365,26 +360,24 @@ impl ChannelCtx {
         thread_id: i64,
         user_id: i64,
     ) -> Result<Self, ApiError> {
-        let t = app
+        let (t, parent) = app
             .store
-            .thread(thread_id)
+            .thread_with_parent(thread_id)
             .await?
             .ok_or(ApiError::Unknown(Unknown::Channel))?;
-        Self::load_thread(app, t, user_id).await
+        Self::load_thread(app, t, parent, user_id).await
     }
 
     async fn load_thread(
         app: &AppState,
         t: coterie_store::ThreadWithChannel,
+        parent: ChannelRow,
         user_id: i64,
     ) -> Result<Self, ApiError> {
-        let g = GuildCtx::load(app, t.thread.guild_id, user_id).await?;
+        let (g, ows) = tokio::try_join!(GuildCtx::load(app, t.thread.guild_id, user_id), async {
+            Ok(app.store.overwrites(parent.id).await?)
+        })?;
         let ch = &t.channel;
-        let (parent, ows) = tokio::try_join!(
-            app.store.channel(t.thread.parent_id),
-            app.store.overwrites(t.thread.parent_id)
-        )?;
-        let parent = parent.ok_or(ApiError::Unknown(Unknown::Channel))?;
         let in_parent = g.in_channel(&parent, &ows);
         if !in_parent.contains(Permissions::VIEW_CHANNEL) {
             return Err(ApiError::MissingAccess);
