@@ -10,7 +10,7 @@ use crate::service::views;
 use coterie_model::message::{self as msg, Message};
 use coterie_model::user::User;
 use coterie_model::{Intents, Permissions, Snowflake};
-use coterie_store::{PollRow, UserRow};
+use coterie_store::{MessageRow, PollRow, UserRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -32,10 +32,11 @@ async fn load(
     user: &UserRow,
     channel_id: i64,
     message_id: i64,
-) -> Result<(ChannelCtx, PollRow), ApiError> {
+) -> Result<(ChannelCtx, PollRow, MessageRow), ApiError> {
     let ctx = ChannelCtx::load(app, channel_id, user.id).await?;
     ctx.require(Permissions::READ_MESSAGE_HISTORY)?;
-    app.store
+    let row = app
+        .store
         .message(channel_id, message_id)
         .await?
         .ok_or(ApiError::Unknown(Unknown::Message))?;
@@ -45,7 +46,7 @@ async fn load(
         .await?
         .pop()
         .ok_or(ApiError::BadRequest(520006, "This message has no poll"))?;
-    Ok((ctx, poll))
+    Ok((ctx, poll, row))
 }
 
 fn poll_intent(ctx: &ChannelCtx) -> u64 {
@@ -65,7 +66,7 @@ pub async fn vote(
     message_id: i64,
     b: PollVote,
 ) -> Result<(), ApiError> {
-    let (ctx, poll) = load(app, user, channel_id, message_id).await?;
+    let (ctx, poll, _) = load(app, user, channel_id, message_id).await?;
     if poll.finalized || poll.expires_at <= app.now() {
         return Err(ApiError::BadRequest(520001, "This poll has ended"));
     }
@@ -123,7 +124,7 @@ pub async fn voters(
     answer: i64,
     q: VotersQuery,
 ) -> Result<Value, ApiError> {
-    let (_, poll) = load(app, user, channel_id, message_id).await?;
+    let (_, poll, _) = load(app, user, channel_id, message_id).await?;
     let answers: Vec<msg::PollAnswer> = serde_json::from_str(&poll.answers).unwrap_or_default();
     if !answers.iter().any(|a| i64::from(a.answer_id) == answer) {
         return Err(ApiError::BadRequest(10018, "Unknown poll answer"));
@@ -157,12 +158,7 @@ pub async fn expire(
     channel_id: i64,
     message_id: i64,
 ) -> Result<Message, ApiError> {
-    let (ctx, poll) = load(app, user, channel_id, message_id).await?;
-    let row = app
-        .store
-        .message(channel_id, message_id)
-        .await?
-        .ok_or(ApiError::Unknown(Unknown::Message))?;
+    let (ctx, poll, row) = load(app, user, channel_id, message_id).await?;
     if row.author_id != user.id {
         return Err(ApiError::MissingPermissions);
     }

@@ -862,6 +862,15 @@ async fn members_update(
     Ok(())
 }
 
+/// A thread whose membership may change: 50083 once archived.
+async fn load_open(app: &AppState, user_id: i64, thread_id: i64) -> Result<ChannelCtx, ApiError> {
+    let ctx = load(app, user_id, thread_id).await?;
+    if thread_of(&ctx)?.row.archived {
+        return Err(ApiError::BadRequest(50083, "Thread is archived"));
+    }
+    Ok(ctx)
+}
+
 /// `PUT /channels/{thread}/thread-members/{user|@me}`.
 pub async fn add_member(
     app: &AppState,
@@ -869,11 +878,8 @@ pub async fn add_member(
     thread_id: i64,
     target: Option<i64>,
 ) -> Result<(), ApiError> {
-    let ctx = load(app, user.id, thread_id).await?;
+    let ctx = load_open(app, user.id, thread_id).await?;
     let tc = thread_of(&ctx)?;
-    if tc.row.archived {
-        return Err(ApiError::BadRequest(50083, "Thread is archived"));
-    }
     let target = target.unwrap_or(user.id);
     if target != user.id {
         ctx.require(Permissions::SEND_MESSAGES)?;
@@ -936,11 +942,8 @@ pub async fn remove_member(
     thread_id: i64,
     target: Option<i64>,
 ) -> Result<(), ApiError> {
-    let ctx = load(app, user.id, thread_id).await?;
+    let ctx = load_open(app, user.id, thread_id).await?;
     let tc = thread_of(&ctx)?;
-    if tc.row.archived {
-        return Err(ApiError::BadRequest(50083, "Thread is archived"));
-    }
     let target = target.unwrap_or(user.id);
     if target != user.id
         && !ctx.perms.contains(Permissions::MANAGE_THREADS)
@@ -1002,6 +1005,10 @@ pub async fn visible_to(
     g: &crate::service::perms::GuildCtx,
     threads: Vec<ThreadWithChannel>,
 ) -> Result<Vec<ThreadWithChannel>, ApiError> {
+    // Most guilds have no active threads: no lookups then (GUILD_CREATE calls this per session).
+    if threads.is_empty() {
+        return Ok(threads);
+    }
     let mut parents: Vec<i64> = threads.iter().map(|t| t.thread.parent_id).collect();
     parents.sort_unstable();
     parents.dedup();
