@@ -9,6 +9,7 @@ pub mod intents;
 pub mod invite;
 pub mod mentions;
 pub mod message;
+pub mod moderation;
 pub mod permissions;
 pub mod ranking;
 mod schema;

@@ -17,6 +17,8 @@ pub mod kind {
     pub const CHAT_INPUT_COMMAND: u8 = 20;
     /// A context menu command's response.
     pub const CONTEXT_MENU_COMMAND: u8 = 23;
+    /// AutoMod's alert in the alert channel.
+    pub const AUTO_MODERATION_ACTION: u8 = 24;
 
     /// Whether messages of this type carry their author's own content (editable by them).
     #[must_use]

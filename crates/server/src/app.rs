@@ -48,6 +48,8 @@ pub struct Inner {
     pub votes: crate::service::votes::Coalescer,
     /// SQLite's vote group-commit queue.
     pub vote_writer: crate::service::votes::Writer,
+    /// AutoMod's compiled rules and spam memories.
+    pub automod: crate::service::automod::State,
     /// Flips to true when the node begins shutting down.
     pub shutdown: watch::Sender<bool>,
 }
@@ -90,6 +92,7 @@ impl AppState {
             interactions: crate::service::interactions::Waiters::default(),
             votes: crate::service::votes::Coalescer::default(),
             vote_writer: crate::service::votes::Writer::default(),
+            automod: crate::service::automod::State::default(),
             ids,
             config: p.config,
             store: p.store,

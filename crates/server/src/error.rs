@@ -39,12 +39,18 @@ pub enum Unknown {
     Command,
     /// 10070.
     ScheduledEvent,
+    /// An AutoMod rule (Discord documents no code of its own: 10000).
+    AutoModRule,
+    /// A report (Coterie: 10000).
+    Report,
 }
 
 impl Unknown {
     fn code_and_message(self) -> (u32, &'static str) {
         match self {
             Self::Channel => (10003, "Unknown Channel"),
+            Self::AutoModRule => (10000, "Unknown Auto Moderation Rule"),
+            Self::Report => (10000, "Unknown Report"),
             Self::Guild => (10004, "Unknown Guild"),
             Self::Invite => (10006, "Unknown Invite"),
             Self::Member => (10007, "Unknown Member"),
@@ -181,6 +187,14 @@ pub enum ApiError {
     /// 400 with a specific code (50006 empty message, 50034 too old, 30003 max pins …).
     #[error("bad request: {1}")]
     BadRequest(u32, &'static str),
+    /// 400, code 200000: AutoMod blocked the content; `custom_message` is the rule's notice.
+    #[error("blocked by automatic moderation")]
+    AutoModBlocked {
+        /// The rule's message for the member.
+        custom_message: Option<String>,
+        /// The rule.
+        rule_id: i64,
+    },
     /// 405, code 0.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -243,6 +257,11 @@ impl ApiError {
                 "The request body contains invalid JSON.".into(),
             ),
             Self::BadRequest(c, m) => (StatusCode::BAD_REQUEST, *c, (*m).into()),
+            Self::AutoModBlocked { .. } => (
+                StatusCode::BAD_REQUEST,
+                200_000,
+                "Message was blocked by automatic moderation".into(),
+            ),
             Self::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 0,
@@ -305,6 +324,13 @@ impl IntoResponse for ApiError {
             } => {
                 body["retry_after"] = json!(retry_after);
                 body["global"] = json!(global);
+            }
+            Self::AutoModBlocked {
+                custom_message,
+                rule_id,
+            } => {
+                body["custom_message"] = json!(custom_message);
+                body["rule_id"] = json!(rule_id.to_string());
             }
             _ => {}
         }

@@ -3,8 +3,8 @@
 use crate::app::AppState;
 use crate::openapi::{self, list, none, object, of};
 use crate::routes::{
-    admin, apps, auth, channels, events, gateway, guilds, invites, messages, polls, system,
-    threads, users, webhooks,
+    admin, apps, auth, channels, events, gateway, guilds, invites, messages, moderation, polls,
+    system, threads, users, webhooks,
 };
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
@@ -37,6 +37,9 @@ fn api() -> (Router<AppState>, openapi::Doc) {
         post "/auth/forgot" auth::forgot, "Email a password-reset link", object() => none();
         post "/auth/reset" auth::reset, "Set a new password with the mailed token", object() => object();
         post "/admin/gateway/disconnect" admin::disconnect, "Close a user's gateway sessions (resumable)", object() => object();
+        get "/admin/reports" moderation::escalated, "Reports escalated to the instance", none() => list::<coterie_model::moderation::Report>();
+        put "/admin/users/{user_id}/suspension" moderation::suspend, "Suspend an account instance-wide", of::<s::moderation::SuspendBody>() => none();
+        delete "/admin/users/{user_id}/suspension" moderation::unsuspend, "Lift a suspension", none() => none();
         get "/gateway" gateway::get_gateway, "Gateway URL", none() => object();
         get "/gateway/bot" gateway::get_gateway_bot, "Gateway URL, shards and session limits", none() => object();
         get "/users/@me" users::me, "The current user", none() => of::<user::CurrentUser>();
@@ -72,6 +75,21 @@ fn api() -> (Router<AppState>, openapi::Doc) {
         get "/guilds/{guild_id}/bans/{user_id}" guilds::ban, "A ban", none() => of::<guild::Ban>();
         put "/guilds/{guild_id}/bans/{user_id}" guilds::create_ban, "Ban a user", object() => none();
         delete "/guilds/{guild_id}/bans/{user_id}" guilds::remove_ban, "Lift a ban", none() => none();
+        get "/guilds/{guild_id}/audit-logs" moderation::audit_log, "The audit log (VIEW_AUDIT_LOG)", none() => of::<coterie_model::moderation::AuditLog>();
+        get "/guilds/{guild_id}/auto-moderation/rules" moderation::rules, "AutoMod rules", none() => list::<coterie_model::moderation::AutoModRule>();
+        post "/guilds/{guild_id}/auto-moderation/rules" moderation::create_rule, "Create an AutoMod rule", of::<s::automod::RuleBody>() => of::<coterie_model::moderation::AutoModRule>();
+        get "/guilds/{guild_id}/auto-moderation/rules/{rule_id}" moderation::rule, "An AutoMod rule", none() => of::<coterie_model::moderation::AutoModRule>();
+        patch "/guilds/{guild_id}/auto-moderation/rules/{rule_id}" moderation::modify_rule, "Edit an AutoMod rule", of::<s::automod::RuleBody>() => of::<coterie_model::moderation::AutoModRule>();
+        delete "/guilds/{guild_id}/auto-moderation/rules/{rule_id}" moderation::delete_rule, "Delete an AutoMod rule", none() => none();
+        post "/guilds/{guild_id}/members/{user_id}/reports" moderation::report_member, "Report a member (Coterie)", of::<s::reports::ReportBody>() => of::<coterie_model::moderation::Report>();
+        get "/guilds/{guild_id}/reports" moderation::queue, "The moderation queue (Coterie)", none() => list::<coterie_model::moderation::Report>();
+        get "/guilds/{guild_id}/reports/{report_id}" moderation::report, "A report (Coterie)", none() => of::<coterie_model::moderation::Report>();
+        patch "/guilds/{guild_id}/reports/{report_id}" moderation::update_report, "Resolve, dismiss or escalate a report (Coterie)", of::<s::reports::ReportUpdate>() => of::<coterie_model::moderation::Report>();
+        get "/guilds/{guild_id}/rules" moderation::guild_rules, "The community's rules (Coterie)", none() => of::<coterie_model::moderation::GuildRules>();
+        put "/guilds/{guild_id}/rules" moderation::set_guild_rules, "Set the rules and screening (Coterie)", of::<s::moderation::RulesBody>() => of::<coterie_model::moderation::GuildRules>();
+        post "/guilds/{guild_id}/rules/accept" moderation::accept_rules, "Accept the rules (Coterie)", none() => of::<guild::Member>();
+        get "/guilds/{guild_id}/raid-protection" moderation::raid, "Raid protection settings (Coterie)", none() => object();
+        put "/guilds/{guild_id}/raid-protection" moderation::set_raid, "Set raid protection; pause or resume invites (Coterie)", of::<s::moderation::RaidBody>() => object();
         get "/guilds/{guild_id}/invites" guilds::invites, "A guild's invites", none() => list::<Invite>();
         get "/guilds/{guild_id}/webhooks" webhooks::list_guild, "A guild's webhooks", none() => object();
         get "/guilds/{guild_id}/application-command-index" apps::guild_index, "Commands usable in a guild", none() => object();
@@ -110,6 +128,7 @@ fn api() -> (Router<AppState>, openapi::Doc) {
         put "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me" messages::react, "React", none() => none();
         delete "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me" messages::unreact, "Remove one's reaction", none() => none();
         delete "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user_id}" messages::remove_user_reaction, "Remove someone's reaction", none() => none();
+        post "/channels/{channel_id}/messages/{message_id}/reports" moderation::report_message, "Report a message (Coterie)", of::<s::reports::ReportBody>() => of::<coterie_model::moderation::Report>();
         post "/channels/{channel_id}/messages/{message_id}/threads" threads::start_from_message, "Start a thread from a message", of::<s::threads::StartThread>() => of::<Channel>();
         post "/channels/{channel_id}/threads" threads::start, "Start a thread, or a forum post with its first message", of::<s::threads::StartThread>() => of::<Channel>();
         get "/channels/{channel_id}/threads/archived/public" threads::archived_public, "Archived public threads", none() => object();
@@ -233,7 +252,13 @@ async fn observe(
     let method = req.method().clone();
     let span =
         tracing::info_span!("http", request.id = %id, http.method = %method, http.route = %route);
-    let mut resp = tracing::Instrument::instrument(next.run(req), span.clone()).await;
+    let reason = crate::extract::audit_reason(req.headers());
+    let mut resp = crate::service::audit::REASON
+        .scope(
+            reason,
+            tracing::Instrument::instrument(next.run(req), span.clone()),
+        )
+        .await;
     let status = resp.status().as_u16();
     let elapsed = start.elapsed();
     crate::metrics::HTTP_DURATION_US.add(elapsed.as_micros() as u64);

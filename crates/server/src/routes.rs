@@ -10,6 +10,7 @@ pub mod gateway;
 pub mod guilds;
 pub mod invites;
 pub mod messages;
+pub mod moderation;
 pub mod polls;
 pub mod system;
 pub mod threads;

@@ -2,7 +2,9 @@
 //! permissions and input, writes through the store in one transaction, and publishes events.
 
 pub mod apps;
+pub mod audit;
 pub mod auth;
+pub mod automod;
 pub mod channels;
 pub mod commands;
 pub mod dms;
@@ -13,11 +15,13 @@ pub mod interactions;
 pub mod invites;
 pub mod members;
 pub mod messages;
+pub mod moderation;
 pub mod perms;
 pub mod pins;
 pub mod polls;
 pub mod presence;
 pub mod reactions;
+pub mod reports;
 pub mod roles;
 pub mod threads;
 pub mod users;

@@ -5,11 +5,11 @@ use crate::{ChannelRow, GuildRow, OverwriteRow, Result, RoleRow, Store, StoreErr
 
 const SELECT_GUILD: &str = "select id, name, icon, description, owner_id, verification_level, \
     default_message_notifications, explicit_content_filter, afk_channel_id, afk_timeout, system_channel_id, \
-    system_channel_flags, rules_channel_id, public_updates_channel_id, preferred_locale, created_at \
+    system_channel_flags, rules_channel_id, public_updates_channel_id, preferred_locale, created_at, moderation \
     from guilds where id = $1";
 const SELECT_USER_GUILDS: &str = "select g.id, g.name, g.icon, g.description, g.owner_id, g.verification_level, \
     g.default_message_notifications, g.explicit_content_filter, g.afk_channel_id, g.afk_timeout, g.system_channel_id, \
-    g.system_channel_flags, g.rules_channel_id, g.public_updates_channel_id, g.preferred_locale, g.created_at \
+    g.system_channel_flags, g.rules_channel_id, g.public_updates_channel_id, g.preferred_locale, g.created_at, g.moderation \
     from guilds g join members m on m.guild_id = g.id where m.user_id = $1 order by g.id";
 const INSERT_GUILD: &str = "insert into guilds (id, name, owner_id, system_channel_id, created_at) values ($1, $2, $3, $4, $5)";
 
@@ -85,6 +85,8 @@ pub struct GuildPatch {
     pub preferred_locale: Option<String>,
     /// New owner.
     pub owner_id: Option<i64>,
+    /// Moderation settings (JSON).
+    pub moderation: Option<String>,
 }
 
 /// A channel's new state plus, optionally, its complete new set of overwrites.
@@ -208,6 +210,7 @@ impl Store {
         set!(public_updates_channel_id, "public_updates_channel_id");
         set!(preferred_locale, "preferred_locale");
         set!(owner_id, "owner_id");
+        set!(moderation, "moderation");
         let mut tx = self.db.begin().await?;
         if !sets.is_empty() {
             let assignments: Vec<String> = sets

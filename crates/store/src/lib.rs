@@ -15,6 +15,7 @@ mod invites;
 mod members;
 mod messages;
 mod migrate;
+mod moderation;
 mod polls;
 mod reactions;
 mod read_states;
@@ -33,6 +34,7 @@ pub use guilds::{ChannelPatch, GuildPatch, NewGuild};
 pub use invites::InviteUse;
 pub use members::MemberPatch;
 pub use messages::{MessagePage, MessagePatch, NewMessage, min_id_at};
+pub use moderation::{AuditQuery, AuditRow, AutoModRow, NewReport, ReportRow};
 pub use polls::{PollCountRow, PollRow};
 pub use rows::*;
 pub use threads::{

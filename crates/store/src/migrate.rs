@@ -30,6 +30,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_forums.sql"),
         postgres: include_str!("../migrations/postgres/0003_forums.sql"),
     },
+    Migration {
+        version: 4,
+        name: "moderation",
+        sqlite: include_str!("../migrations/sqlite/0004_moderation.sql"),
+        postgres: include_str!("../migrations/postgres/0004_moderation.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "create table if not exists schema_migrations (

@@ -78,6 +78,8 @@ pub struct GuildRow {
     pub preferred_locale: String,
     /// Created.
     pub created_at: i64,
+    /// Moderation settings (rules screening, raid protection, invite pause) as JSON.
+    pub moderation: String,
 }
 
 /// A role.

@@ -44,7 +44,7 @@ const SELECT_BY_LOGIN: &str = "select id, username, email, email_verified, passw
     instance_admin, flags, created_at from users where username_lower = $1 or email_lower = $1";
 const SELECT_BY_TOKEN: &str = "select u.id, u.username, u.email, u.email_verified, u.password_hash, u.global_name, \
     u.avatar, u.bot, u.instance_admin, u.flags, u.created_at from auth_tokens t join users u on u.id = t.user_id \
-    where t.token_hash = $1";
+    where t.token_hash = $1 and not exists (select 1 from suspensions s where s.user_id = u.id)";
 const INSERT_USER: &str = "insert into users (id, username, username_lower, email, email_lower, password_hash, bot, \
     instance_admin, created_at, global_name) values ($1, $2, $3, $4, $5, $6, $7, \
     not exists (select 1 from users where bot = $8), $9, $10)";

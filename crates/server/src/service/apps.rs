@@ -463,6 +463,16 @@ pub async fn authorize(
             )
             .await;
         members::announce_join(app, guild_id, &bot).await?;
+        crate::service::audit::record(
+            app,
+            guild_id,
+            crate::service::audit::Entry::new(
+                coterie_model::moderation::action::BOT_ADD,
+                Some(user.id()),
+                Some(bot.id),
+            ),
+        )
+        .await;
         tracing::info!(guild.id = guild_id, application.id = a.id, "bot added");
     }
     Ok(json!({"location": format!("{}/oauth2/authorized", app.base_url(None))}))

@@ -289,6 +289,12 @@ pub async fn login(
             "Login or password is invalid.",
         ));
     }
+    if app.store.is_suspended(user.id).await? {
+        return Err(ApiError::Forbidden(
+            20013,
+            "This account is suspended by the instance's administrators.",
+        ));
+    }
     let token = issue_token(app, user.id).await?;
     Ok((token, user))
 }

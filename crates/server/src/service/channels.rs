@@ -5,10 +5,12 @@ use crate::app::AppState;
 use crate::bus::{Audience, Effect, Event};
 use crate::error::{ApiError, FieldErrors, field_error};
 use crate::extract::nullable;
+use crate::service::audit::{self, Entry};
 use crate::service::perms::{ChannelCtx, GuildCtx};
 use crate::service::threads::ThreadBody;
 use crate::service::views;
 use coterie_model::channel::{self, Channel, ChannelSettings, ForumTag, kind};
+use coterie_model::moderation::action;
 use coterie_model::permissions::Overwrite;
 use coterie_model::validate::{self, FieldError};
 use coterie_model::{Intents, Permissions, Snowflake};
@@ -466,6 +468,13 @@ pub async fn create(
     errs.into_result()?;
     app.store.create_channel(&row, &ows).await?;
     let view = views::guild_channel(&row, &ows);
+    audit::record(
+        app,
+        guild_id,
+        Entry::new(action::CHANNEL_CREATE, Some(user.id), Some(id))
+            .changes(audit::created(&audit::json(&view))),
+    )
+    .await;
     app.bus
         .publish(channel_event("CHANNEL_CREATE", &view, guild_id, id))
         .await;
@@ -563,6 +572,15 @@ pub async fn modify(
         .await?;
     let ows = new_ows.clone().unwrap_or_else(|| ctx.overwrites.clone());
     let view = views::guild_channel(&row, &ows);
+    audit::record(
+        app,
+        g.guild.id,
+        Entry::new(action::CHANNEL_UPDATE, Some(user.id), Some(channel_id)).changes(audit::diff(
+            &audit::json(&views::guild_channel(&ctx.channel, &ctx.overwrites)),
+            &audit::json(&view),
+        )),
+    )
+    .await;
     app.bus
         .publish(channel_event(
             "CHANNEL_UPDATE",
@@ -673,6 +691,13 @@ pub async fn delete(app: &AppState, user: &UserRow, channel_id: i64) -> Result<C
             let ev = Event::new("CHANNEL_DELETE", &view, ctx.audience(), Intents::GUILDS);
             let viewers = crate::gateway::dispatcher::viewers(app, g.guild.id, channel_id).await?;
             app.store.delete_channel(channel_id).await?;
+            audit::record(
+                app,
+                g.guild.id,
+                Entry::new(action::CHANNEL_DELETE, Some(user.id), Some(channel_id))
+                    .changes(audit::deleted(&audit::json(&view))),
+            )
+            .await;
             let ev = Event {
                 audience: Audience::Users(viewers),
                 ..ev
@@ -848,9 +873,34 @@ pub async fn put_overwrite(
     )
     .await?;
     errs.into_result()?;
+    let existed = ctx
+        .overwrites
+        .iter()
+        .find(|o| o.target_id == target)
+        .cloned();
     app.store
-        .put_overwrite(&overwrite_rows(channel_id, &[ow])[0])
+        .put_overwrite(&overwrite_rows(channel_id, std::slice::from_ref(&ow))[0])
         .await?;
+    let kind_name = if ow.kind == 0 { "0" } else { "1" };
+    let after = audit::json(&ow);
+    let (act, changes) = match existed {
+        Some(o) => (
+            action::CHANNEL_OVERWRITE_UPDATE,
+            audit::diff(
+                &audit::json(&crate::service::perms::overwrites(&[o])[0]),
+                &after,
+            ),
+        ),
+        None => (action::CHANNEL_OVERWRITE_CREATE, audit::created(&after)),
+    };
+    audit::record(
+        app,
+        g.guild.id,
+        Entry::new(act, Some(user.id), Some(channel_id))
+            .changes(changes)
+            .options(serde_json::json!({"id": target.to_string(), "type": kind_name})),
+    )
+    .await;
     publish_update(app, g.guild.id, channel_id).await
 }
 
@@ -872,6 +922,17 @@ pub async fn delete_overwrite(
         return Err(ApiError::MissingPermissions);
     }
     if app.store.delete_overwrite(channel_id, target).await? {
+        audit::record(
+            app,
+            g.guild.id,
+            Entry::new(
+                action::CHANNEL_OVERWRITE_DELETE,
+                Some(user.id),
+                Some(channel_id),
+            )
+            .options(serde_json::json!({"id": target.to_string()})),
+        )
+        .await;
         publish_update(app, g.guild.id, channel_id).await?;
     }
     Ok(())

@@ -495,7 +495,7 @@ pub async fn users(
 }
 
 /// The instance's own account, which sends reminders (created on first use).
-async fn system_user(app: &AppState) -> Result<UserRow, ApiError> {
+pub(crate) async fn system_user(app: &AppState) -> Result<UserRow, ApiError> {
     if let Some(id) = app
         .store
         .setting(SETTING_SYSTEM_USER)

@@ -4,9 +4,11 @@ use crate::app::AppState;
 use crate::bus::{Audience, Effect, Event};
 use crate::error::{ApiError, FieldErrors, field_error};
 use crate::extract::nullable;
+use crate::service::audit::{self, Entry};
 use crate::service::perms::GuildCtx;
 use crate::service::{members, views};
 use coterie_model::guild::Guild;
+use coterie_model::moderation::action;
 use coterie_model::user::PartialGuild;
 use coterie_model::validate::{self, FieldError};
 use coterie_model::{Intents, Permissions, Snowflake};
@@ -255,9 +257,17 @@ pub async fn modify(
         }
     }
     errs.into_result()?;
+    let before = audit::json(&views::guild(&ctx.guild, &ctx.roles));
     let g = app.store.update_guild(guild_id, p).await?;
     let roles = app.store.roles(guild_id).await?;
     let view = views::guild(&g, &roles);
+    audit::record(
+        app,
+        guild_id,
+        Entry::new(action::GUILD_UPDATE, Some(user.id), Some(guild_id))
+            .changes(audit::diff(&before, &audit::json(&view))),
+    )
+    .await;
     app.bus
         .publish(
             Event::new(

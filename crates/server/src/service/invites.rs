@@ -3,9 +3,11 @@
 use crate::app::AppState;
 use crate::bus::{Audience, Event};
 use crate::error::{ApiError, FieldErrors, Unknown};
+use crate::service::audit::{self, Entry};
 use crate::service::perms::{ChannelCtx, GuildCtx};
 use crate::service::{members, views};
 use coterie_model::invite::Invite;
+use coterie_model::moderation::action;
 use coterie_model::validate::FieldError;
 use coterie_model::{Intents, Permissions, Timestamp};
 use coterie_store::{InviteRow, StoreError, UserRow};
@@ -128,6 +130,13 @@ pub async fn create(
         }
     }
     let v = view(app, &row, true).await?;
+    audit::record(
+        app,
+        row.guild_id,
+        Entry::new(action::INVITE_CREATE, Some(user.id), None)
+            .changes(audit::created(&audited(&row))),
+    )
+    .await;
     let ev = Event::new(
         "INVITE_CREATE",
         &event_json(&v, &row),
@@ -165,9 +174,25 @@ pub async fn get(app: &AppState, code: &str, with_counts: bool) -> Result<Invite
 /// `POST /invites/{code}`: joins the guild. Expired or used-up invites answer 10006; banned
 /// users 40007.
 pub async fn accept(app: &AppState, user: &UserRow, code: &str) -> Result<Invite, ApiError> {
+    let inv = app
+        .store
+        .invite(code, app.now())
+        .await?
+        .ok_or(ApiError::Unknown(Unknown::Invite))?;
+    let guild = app
+        .store
+        .guild(inv.guild_id)
+        .await?
+        .ok_or(ApiError::Unknown(Unknown::Invite))?;
+    let already = app.store.member_row(inv.guild_id, user.id).await?.is_some();
+    let pending = if already {
+        false
+    } else {
+        crate::service::moderation::admit(app, &guild).await?
+    };
     let used = app
         .store
-        .use_invite(code, user.id, app.now(), false)
+        .use_invite(code, user.id, app.now(), pending)
         .await
         .map_err(|e| match e {
             StoreError::NotFound => ApiError::Unknown(Unknown::Invite),
@@ -190,6 +215,19 @@ pub async fn accept(app: &AppState, user: &UserRow, code: &str) -> Result<Invite
         publish_delete(app, &used.invite).await;
     }
     Ok(v)
+}
+
+/// An invite's fields as the audit log shows them.
+fn audited(i: &InviteRow) -> serde_json::Value {
+    json!({
+        "code": i.code,
+        "channel_id": i.channel_id.to_string(),
+        "inviter_id": i.inviter_id.map(|x| x.to_string()),
+        "max_uses": i.max_uses,
+        "max_age": i.max_age,
+        "temporary": i.temporary,
+        "uses": i.uses,
+    })
 }
 
 async fn publish_delete(app: &AppState, row: &InviteRow) {
@@ -231,6 +269,13 @@ pub async fn delete(app: &AppState, user: &UserRow, code: &str) -> Result<Invite
     }
     let v = view(app, &row, true).await?;
     app.store.delete_invite(code).await?;
+    audit::record(
+        app,
+        row.guild_id,
+        Entry::new(action::INVITE_DELETE, Some(user.id), None)
+            .changes(audit::deleted(&audited(&row))),
+    )
+    .await;
     publish_delete(app, &row).await;
     Ok(v)
 }

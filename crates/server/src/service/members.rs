@@ -5,9 +5,11 @@ use crate::app::AppState;
 use crate::bus::{Audience, Effect, Event};
 use crate::error::{ApiError, FieldErrors, Unknown, field_error};
 use crate::extract::nullable;
+use crate::service::audit::{self, Entry};
 use crate::service::perms::GuildCtx;
 use crate::service::views;
 use coterie_model::guild::{Ban, Member};
+use coterie_model::moderation::{AuditLogChange, action};
 use coterie_model::validate::{self, FieldError};
 use coterie_model::{Intents, Permissions, Snowflake, Timestamp};
 use coterie_store::{BanRow, MemberPatch, MemberWithRoles, UserRow};
@@ -135,7 +137,7 @@ pub async fn get(
     Ok(views::member(&m, Some(&u)))
 }
 
-async fn publish_update(
+pub(crate) async fn publish_update(
     app: &AppState,
     guild_id: i64,
     m: &MemberWithRoles,
@@ -202,12 +204,22 @@ pub async fn modify(
         if !allowed {
             return Err(ApiError::MissingPermissions);
         }
-        p.nick = Some(
-            match nick.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-                Some(n) => errs.check("nick", validate::text(n, 1, 32)),
-                None => None,
-            },
-        );
+        let checked = match nick.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => errs.check("nick", validate::text(n, 1, 32)),
+            None => None,
+        };
+        if is_self && let Some(n) = &checked {
+            crate::service::automod::screen(
+                app,
+                user.id,
+                crate::service::automod::Subject::Nickname {
+                    guild: &ctx,
+                    nick: n,
+                },
+            )
+            .await?;
+        }
+        p.nick = Some(checked);
     }
     if let Some(roles) = &b.roles {
         ctx.require(Permissions::MANAGE_ROLES)?;
@@ -259,7 +271,118 @@ pub async fn modify(
     }
     errs.into_result()?;
     let updated = app.store.update_member(guild_id, target, p).await?;
+    audit_member_change(app, &ctx, user.id, &m, &updated).await;
     publish_update(app, guild_id, &updated).await
+}
+
+/// MEMBER_UPDATE (nick, mute, deaf, timeout) and MEMBER_ROLE_UPDATE (`$add` / `$remove`) entries.
+async fn audit_member_change(
+    app: &AppState,
+    ctx: &GuildCtx,
+    actor: i64,
+    before: &MemberWithRoles,
+    after: &MemberWithRoles,
+) {
+    let guild_id = ctx.guild.id;
+    let target = after.member.user_id;
+    let (b, a) = (&before.member, &after.member);
+    let ts = |t: Option<i64>| t.map(|t| audit::json(&Timestamp(t)));
+    let mut changes = vec![];
+    let mut push = |key: &str, o: Option<serde_json::Value>, n: Option<serde_json::Value>| {
+        if o != n {
+            changes.push(AuditLogChange {
+                key: key.into(),
+                old_value: o,
+                new_value: n,
+            });
+        }
+    };
+    push(
+        "nick",
+        b.nick.as_ref().map(|v| json!(v)),
+        a.nick.as_ref().map(|v| json!(v)),
+    );
+    push("mute", Some(json!(b.mute)), Some(json!(a.mute)));
+    push("deaf", Some(json!(b.deaf)), Some(json!(a.deaf)));
+    push(
+        "communication_disabled_until",
+        ts(b.communication_disabled_until),
+        ts(a.communication_disabled_until),
+    );
+    if !changes.is_empty() {
+        audit::record(
+            app,
+            guild_id,
+            Entry::new(action::MEMBER_UPDATE, Some(actor), Some(target)).changes(changes),
+        )
+        .await;
+    }
+    let role_list = |ids: Vec<i64>| {
+        json!(
+            ids.iter()
+                .map(|id| {
+                    let name = ctx
+                        .roles
+                        .iter()
+                        .find(|r| r.id == *id)
+                        .map(|r| r.name.clone());
+                    json!({"id": id.to_string(), "name": name})
+                })
+                .collect::<Vec<_>>()
+        )
+    };
+    let added: Vec<i64> = after
+        .roles
+        .iter()
+        .filter(|r| !before.roles.contains(r))
+        .copied()
+        .collect();
+    let removed: Vec<i64> = before
+        .roles
+        .iter()
+        .filter(|r| !after.roles.contains(r))
+        .copied()
+        .collect();
+    let mut rc = vec![];
+    if !added.is_empty() {
+        rc.push(AuditLogChange {
+            key: "$add".into(),
+            old_value: None,
+            new_value: Some(role_list(added)),
+        });
+    }
+    if !removed.is_empty() {
+        rc.push(AuditLogChange {
+            key: "$remove".into(),
+            old_value: None,
+            new_value: Some(role_list(removed)),
+        });
+    }
+    if !rc.is_empty() {
+        audit::record(
+            app,
+            guild_id,
+            Entry::new(action::MEMBER_ROLE_UPDATE, Some(actor), Some(target)).changes(rc),
+        )
+        .await;
+    }
+}
+
+/// Sets or lifts a member's timeout (AutoMod's TIMEOUT action) and tells everyone.
+pub async fn set_timeout(
+    app: &AppState,
+    guild_id: i64,
+    target: i64,
+    until: Option<i64>,
+) -> Result<(), ApiError> {
+    let until = until.map(|u| u.min(app.now() + MAX_TIMEOUT_MS));
+    let p = MemberPatch {
+        communication_disabled_until: Some(until),
+        ..MemberPatch::default()
+    };
+    let updated = app.store.update_member(guild_id, target, p).await?;
+    publish_update(app, guild_id, &updated).await?;
+    Ok(())
 }
 
 /// `PUT|DELETE /guilds/{id}/members/{user}/roles/{role}`.
@@ -284,6 +407,13 @@ pub async fn set_role(
         app.store.remove_member_role(guild_id, target, role).await?
     };
     if changed && let Some(m) = app.store.member(guild_id, target).await? {
+        let mut before = m.clone();
+        if add {
+            before.roles.retain(|r| *r != role);
+        } else {
+            before.roles.push(role);
+        }
+        audit_member_change(app, &ctx, user.id, &before, &m).await;
         publish_update(app, guild_id, &m).await?;
     }
     Ok(())
@@ -358,6 +488,12 @@ pub async fn kick(
         moderator.id = user.id,
         "member kicked"
     );
+    audit::record(
+        app,
+        guild_id,
+        Entry::new(action::MEMBER_KICK, Some(user.id), Some(target)),
+    )
+    .await;
     Ok(())
 }
 
@@ -400,7 +536,7 @@ pub async fn ban(
             &BanRow {
                 guild_id,
                 user_id: target,
-                reason,
+                reason: reason.clone(),
                 created_at: app.now(),
             },
             since,
@@ -412,6 +548,13 @@ pub async fn ban(
         moderator.id = user.id,
         "member banned"
     );
+    audit::record_with_reason(
+        app,
+        guild_id,
+        Entry::new(action::MEMBER_BAN_ADD, Some(user.id), Some(target)),
+        reason.or_else(audit::reason),
+    )
+    .await;
     publish_ban(app, "GUILD_BAN_ADD", guild_id, &u).await;
     if member.is_some() {
         announce_removal(app, guild_id, &u).await;
@@ -444,6 +587,12 @@ pub async fn unban(
     if !app.store.unban(guild_id, target).await? {
         return Err(ApiError::Unknown(Unknown::Ban));
     }
+    audit::record(
+        app,
+        guild_id,
+        Entry::new(action::MEMBER_BAN_REMOVE, Some(user.id), Some(target)),
+    )
+    .await;
     if let Some(u) = app.store.user(target).await? {
         publish_ban(app, "GUILD_BAN_REMOVE", guild_id, &u).await;
     }

@@ -4,10 +4,13 @@
 use crate::app::AppState;
 use crate::bus::{Audience, Event};
 use crate::error::{ApiError, FieldErrors, Unknown, field_error};
+use crate::service::audit::{self, Entry};
+use crate::service::automod;
 use crate::service::perms::ChannelCtx;
 use crate::service::views;
 use coterie_model::channel::kind as channel_kind;
 use coterie_model::message::{self as msg, Message, kind};
+use coterie_model::moderation::action;
 use coterie_model::{Intents, Permissions, Snowflake};
 use coterie_store::{MessagePage, MessagePatch, UserRow};
 use serde::Deserialize;
@@ -187,8 +190,23 @@ pub async fn create(
         ctx.require(Permissions::READ_MESSAGE_HISTORY)?;
     }
     slowmode(app, &ctx, user.id)?;
+    let id = app.ids.next_i64();
+    let verdict = automod::screen(
+        app,
+        user.id,
+        automod::Subject::Message {
+            ctx: &ctx,
+            content: &draft.content,
+            message_id: id,
+        },
+    )
+    .await?;
     crate::service::threads::before_send(app, &ctx, user.id).await?;
-    Ok(post(app, &ctx, draft, Posting::member(user, &ctx)).await?.0)
+    let mut posting = Posting::member(user, &ctx);
+    posting.id = Some(id);
+    let (view, row) = post(app, &ctx, draft, posting).await?;
+    automod::after_post(app, &ctx, user.id, verdict, row.id, &row.content).await?;
+    Ok(view)
 }
 
 fn slowmode(app: &AppState, ctx: &ChannelCtx, user_id: i64) -> Result<(), ApiError> {
@@ -215,6 +233,18 @@ pub async fn edit(
     b: EditMessage,
 ) -> Result<Message, ApiError> {
     let ctx = ChannelCtx::load(app, channel_id, user.id).await?;
+    if let Some(Some(content)) = &b.content {
+        automod::screen(
+            app,
+            user.id,
+            automod::Subject::Message {
+                ctx: &ctx,
+                content,
+                message_id,
+            },
+        )
+        .await?;
+    }
     edit_in(app, &ctx, user, message_id, b).await
 }
 
@@ -334,6 +364,17 @@ pub async fn delete_in(
         return Err(ApiError::MissingPermissions);
     }
     if app.store.delete_message(channel_id, message_id).await? {
+        if row.author_id != user.id
+            && let Some(g) = ctx.guild_id()
+        {
+            audit::record(
+                app,
+                g,
+                Entry::new(action::MESSAGE_DELETE, Some(user.id), Some(row.author_id))
+                    .options(json!({"channel_id": channel_id.to_string(), "count": "1"})),
+            )
+            .await;
+        }
         let mut d = json!({"id": message_id.to_string(), "channel_id": channel_id.to_string()});
         if let Some(g) = ctx.guild_id() {
             d["guild_id"] = json!(g.to_string());
@@ -393,6 +434,13 @@ pub async fn bulk_delete(
         ));
     }
     let gone = app.store.bulk_delete_messages(channel_id, &ids).await?;
+    audit::record(
+        app,
+        guild_id,
+        Entry::new(action::MESSAGE_BULK_DELETE, Some(user.id), Some(channel_id))
+            .options(json!({"count": gone.len().to_string()})),
+    )
+    .await;
     let pairs: Vec<(i64, i64)> = gone.into_iter().map(|id| (channel_id, id)).collect();
     announce_deleted(app, guild_id, &pairs).await;
     Ok(())

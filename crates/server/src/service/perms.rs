@@ -33,6 +33,8 @@ pub struct GuildCtx {
     pub member: MemberWithRoles,
     /// Now (for timeouts).
     pub now: i64,
+    /// Why the caller may only read here (rules not accepted, verification level not met).
+    pub restriction: Option<&'static str>,
 }
 
 /// Converts stored overwrites to the model's type.
@@ -73,6 +75,8 @@ impl GuildCtx {
             return Err(ApiError::MissingAccess);
         };
         let (roles, held) = app.store.roles_of(guild_id, user_id).await?;
+        let restriction =
+            crate::service::moderation::restriction(app, &guild, &member, !held.is_empty()).await?;
         let member = MemberWithRoles {
             member,
             roles: held,
@@ -82,6 +86,7 @@ impl GuildCtx {
             roles,
             member,
             now: app.now(),
+            restriction,
         })
     }
 
@@ -115,7 +120,8 @@ impl GuildCtx {
             timed_out: m
                 .member
                 .communication_disabled_until
-                .is_some_and(|t| t > self.now),
+                .is_some_and(|t| t > self.now)
+                || (self.restriction.is_some() && m.member.user_id == self.member.member.user_id),
         }
     }
 
@@ -156,8 +162,29 @@ impl GuildCtx {
         if self.base().contains(p) {
             Ok(())
         } else {
-            Err(ApiError::MissingPermissions)
+            Err(self.missing())
         }
+    }
+
+    /// 403 50013, saying why when the caller is held back (timeout, rules, verification).
+    #[must_use]
+    pub fn missing(&self) -> ApiError {
+        if let Some(why) = self.restriction {
+            return ApiError::Forbidden(50013, why);
+        }
+        if self
+            .member
+            .member
+            .communication_disabled_until
+            .is_some_and(|t| t > self.now)
+            && self.member.member.user_id != self.guild.owner_id
+        {
+            return ApiError::Forbidden(
+                50013,
+                "You are timed out in this community and can only read until the timeout ends.",
+            );
+        }
+        ApiError::MissingPermissions
     }
 
     /// Whether the caller owns the guild.
@@ -343,6 +370,7 @@ impl ChannelCtx {
             roles,
             member,
             now: app.now(),
+            restriction: None,
         };
         Ok(Self {
             channel: ch,
@@ -416,7 +444,10 @@ impl ChannelCtx {
         if self.perms.contains(p) {
             Ok(())
         } else {
-            Err(ApiError::MissingPermissions)
+            Err(self
+                .guild
+                .as_ref()
+                .map_or(ApiError::MissingPermissions, GuildCtx::missing))
         }
     }
 

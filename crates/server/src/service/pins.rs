@@ -87,6 +87,23 @@ pub async fn set_pinned(
         .message(channel_id, message_id)
         .await?
         .ok_or(ApiError::Unknown(Unknown::Message))?;
+    if let Some(g) = ctx.guild_id() {
+        crate::service::audit::record(
+            app,
+            g,
+            crate::service::audit::Entry::new(
+                if pin {
+                    coterie_model::moderation::action::MESSAGE_PIN
+                } else {
+                    coterie_model::moderation::action::MESSAGE_UNPIN
+                },
+                Some(user.id),
+                Some(row.author_id),
+            )
+            .options(serde_json::json!({"channel_id": channel_id.to_string(), "message_id": message_id.to_string()})),
+        )
+        .await;
+    }
     let view = views::messages(app, &[row], user.id).await?.remove(0);
     app.bus
         .publish(message_event("MESSAGE_UPDATE", &ctx, &view, None))

@@ -5,9 +5,11 @@ use crate::app::AppState;
 use crate::bus::{Audience, Effect, Event};
 use crate::error::{ApiError, FieldErrors, Unknown};
 use crate::extract::nullable;
+use crate::service::audit::{self, Entry};
 use crate::service::perms::GuildCtx;
 use crate::service::views;
 use coterie_model::guild::Role;
+use coterie_model::moderation::action;
 use coterie_model::validate::{self, FieldError};
 use coterie_model::{Intents, Permissions, Snowflake};
 use coterie_store::{RoleRow, UserRow};
@@ -165,6 +167,13 @@ pub async fn create(
     // The store moves every other role up one to make room at position 1.
     app.store.create_role(&r).await?;
     let view = views::role(&r);
+    audit::record(
+        app,
+        guild_id,
+        Entry::new(action::ROLE_CREATE, Some(user.id), Some(r.id))
+            .changes(audit::created(&audit::json(&view))),
+    )
+    .await;
     publish(
         app,
         guild_id,
@@ -211,8 +220,16 @@ pub async fn modify(
         r.name = "@everyone".into();
     }
     errs.into_result()?;
+    let before = ctx.roles.iter().find(|x| x.id == role_id).map(views::role);
     app.store.update_role(&r).await?;
     let view = views::role(&r);
+    audit::record(
+        app,
+        guild_id,
+        Entry::new(action::ROLE_UPDATE, Some(user.id), Some(role_id))
+            .changes(audit::diff(&audit::json(&before), &audit::json(&view))),
+    )
+    .await;
     publish(
         app,
         guild_id,
@@ -253,6 +270,13 @@ pub async fn delete(
         return Err(ApiError::MissingPermissions);
     }
     app.store.delete_role(guild_id, role_id).await?;
+    audit::record(
+        app,
+        guild_id,
+        Entry::new(action::ROLE_DELETE, Some(user.id), Some(role_id))
+            .changes(audit::deleted(&audit::json(&views::role(r)))),
+    )
+    .await;
     publish(
         app,
         guild_id,

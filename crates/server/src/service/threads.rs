@@ -5,10 +5,12 @@
 use crate::app::AppState;
 use crate::bus::{Audience, Event};
 use crate::error::{ApiError, FieldErrors, Unknown, field_error};
+use crate::service::audit::{self, Entry};
 use crate::service::messages::{CreateMessage, Draft, Posting, post};
 use crate::service::perms::{ChannelCtx, ThreadCtx};
 use crate::service::views;
 use coterie_model::channel::{self, Channel, ChannelSettings, ThreadMember, kind};
+use coterie_model::moderation::action;
 use coterie_model::validate::{self, FieldError};
 use coterie_model::{Intents, Permissions, Snowflake, ranking};
 use coterie_store::{ChannelRow, NewThread, ThreadPatch, ThreadRow, ThreadWithChannel, UserRow};
@@ -231,6 +233,15 @@ struct Start<'a> {
 }
 
 async fn create_rows(app: &AppState, s: Start<'_>) -> Result<ThreadWithChannel, ApiError> {
+    crate::service::automod::screen(
+        app,
+        s.owner,
+        crate::service::automod::Subject::ThreadTitle {
+            ctx: s.parent,
+            name: &s.name,
+        },
+    )
+    .await?;
     let now = app.now();
     let guild_id = s
         .parent
@@ -331,6 +342,18 @@ async fn announce_created(
     if let Some(m) = m {
         member_update(app, &t.thread, &m).await;
     }
+    let v = views::thread_channel(&t.channel, &t.thread, tc.is_post(), 0);
+    audit::record(
+        app,
+        t.thread.guild_id,
+        Entry::new(
+            action::THREAD_CREATE,
+            Some(owner),
+            Some(t.thread.channel_id),
+        )
+        .changes(audit::created(&audit::json(&v))),
+    )
+    .await;
     Ok(tc)
 }
 
@@ -557,6 +580,16 @@ async fn start_post(
         return Err(ApiError::BadRequest(50006, "Cannot send an empty message"));
     }
     let id = app.ids.next_i64();
+    let verdict = crate::service::automod::screen(
+        app,
+        user.id,
+        crate::service::automod::Subject::Message {
+            ctx,
+            content: &draft.content,
+            message_id: id,
+        },
+    )
+    .await?;
     let th = create_rows(
         app,
         Start {
@@ -577,7 +610,11 @@ async fn start_post(
     let mut posting = Posting::member(user, &tctx);
     posting.id = Some(id);
     let message = match post(app, &tctx, draft, posting).await {
-        Ok((m, _)) => m,
+        Ok((m, row)) => {
+            crate::service::automod::after_post(app, &tctx, user.id, verdict, id, &row.content)
+                .await?;
+            m
+        }
         Err(e) => {
             // Nothing half-made stays behind.
             app.store.delete_channel(id).await?;
@@ -688,6 +725,12 @@ pub async fn modify(
     if let Some(n) = &b.name
         && let Some(n) = errs.check("name", validate::text(n, 1, 100))
     {
+        crate::service::automod::screen(
+            app,
+            user.id,
+            crate::service::automod::Subject::ThreadTitle { ctx, name: &n },
+        )
+        .await?;
         p.name = n;
     }
     if let Some(m) = check_archive_minutes(b.auto_archive_duration, &mut errs) {
@@ -747,6 +790,15 @@ pub async fn modify(
         .thread(t.channel_id)
         .await?
         .ok_or(ApiError::Unknown(Unknown::Channel))?;
+    let before = views::thread_channel(&ctx.channel, t, tc.is_post(), 0);
+    let after = views::thread_channel(&th.channel, &th.thread, tc.is_post(), 0);
+    audit::record(
+        app,
+        t.guild_id,
+        Entry::new(action::THREAD_UPDATE, Some(user.id), Some(t.channel_id))
+            .changes(audit::diff(&audit::json(&before), &audit::json(&after))),
+    )
+    .await;
     publish_thread(app, "THREAD_UPDATE", tc, &th, None).await?;
     view(app, &th, tc.is_post(), Some(user.id)).await
 }
@@ -762,6 +814,17 @@ pub async fn delete(app: &AppState, ctx: &ChannelCtx) -> Result<Channel, ApiErro
     };
     let v = views::thread_channel(&th.channel, t, tc.is_post(), 0);
     app.store.delete_channel(t.channel_id).await?;
+    audit::record(
+        app,
+        t.guild_id,
+        Entry::new(
+            action::THREAD_DELETE,
+            ctx.guild.as_ref().map(|g| g.member.member.user_id),
+            Some(t.channel_id),
+        )
+        .changes(audit::deleted(&audit::json(&v))),
+    )
+    .await;
     app.bus
         .publish(Event::new(
             "THREAD_DELETE",

@@ -5,10 +5,12 @@
 use crate::app::AppState;
 use crate::bus::{Audience, Event};
 use crate::error::{ApiError, FieldErrors, Unknown, field_error};
+use crate::service::audit::{self, Entry};
 use crate::service::messages::{CreateMessage, Draft, Posting};
 use crate::service::perms::ChannelCtx;
 use crate::service::views;
 use coterie_model::message::Message;
+use coterie_model::moderation::action;
 use coterie_model::validate::FieldError;
 use coterie_model::{Intents, Permissions, Snowflake};
 use coterie_store::{UserRow, WebhookRow};
@@ -137,8 +139,25 @@ pub async fn create(
         created_at: app.now(),
     };
     app.store.create_webhook(&w).await?;
+    audit::record(
+        app,
+        guild_id,
+        Entry::new(action::WEBHOOK_CREATE, Some(user.id), Some(w.id))
+            .changes(audit::created(&audited(&w))),
+    )
+    .await;
     announce(app, &w).await;
     view(app, &w, true).await
+}
+
+/// The fields of a webhook the audit log shows (never its token).
+fn audited(w: &WebhookRow) -> Value {
+    serde_json::json!({
+        "name": w.name,
+        "channel_id": w.channel_id.to_string(),
+        "type": w.kind,
+        "avatar_hash": w.avatar,
+    })
 }
 
 /// `GET /channels/{id}/webhooks`.
@@ -236,6 +255,7 @@ pub async fn modify(
         (Some(u), None) => managed(app, u, id).await?,
         (None, None) => return Err(ApiError::Unauthorized),
     };
+    let before = audited(&w);
     let mut errs = FieldErrors::new();
     if let Some(n) = &b.name
         && let Some(n) = errs.check("name", check_name(n))
@@ -265,6 +285,13 @@ pub async fn modify(
     }
     errs.into_result()?;
     app.store.update_webhook(&w).await?;
+    audit::record(
+        app,
+        w.guild_id,
+        Entry::new(action::WEBHOOK_UPDATE, user.map(|u| u.id), Some(w.id))
+            .changes(audit::diff(&before, &audited(&w))),
+    )
+    .await;
     announce(app, &w).await;
     view(app, &w, token.is_none()).await
 }
@@ -282,6 +309,13 @@ pub async fn delete(
         (None, None) => return Err(ApiError::Unauthorized),
     };
     app.store.delete_webhook(w.id).await?;
+    audit::record(
+        app,
+        w.guild_id,
+        Entry::new(action::WEBHOOK_DELETE, user.map(|u| u.id), Some(w.id))
+            .changes(audit::deleted(&audited(&w))),
+    )
+    .await;
     announce(app, &w).await;
     Ok(())
 }

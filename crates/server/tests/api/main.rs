@@ -15,6 +15,7 @@ mod guilds;
 mod invites;
 mod members;
 mod messages;
+mod moderation;
 mod polls;
 mod resume;
 mod roles;
