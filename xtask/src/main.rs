@@ -6,7 +6,9 @@
 //! - `cargo xtask bench [sessions] [messages] [posts]`: release build, then the server benchmark
 //!   (bench/quick.py: memory per session, send-to-receive latency), the forum benchmark
 //!   (bench/forums.py: hot listing over a million posts, a 10,000-comment post, votes per second, on
-//!   SQLite and, when reachable, PostgreSQL) and the web benchmark (web/e2e/bench.mjs: first paint,
+//!   SQLite and, when reachable, PostgreSQL), the AutoMod benchmark (examples/automod_bench.rs: cost
+//!   per message of 6 × 1,000-keyword rules and the classifiers, toxicity precision/recall; writes
+//!   bench/automod-results.json) and the web benchmark (web/e2e/bench.mjs: first paint,
 //!   bundle size, scroll frame times; writes bench/web-results.json).
 
 use anyhow::{Context, bail};
@@ -113,6 +115,19 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
         forums.arg("sqlite");
     }
     status(forums, "forum benchmark (bench/forums.py)")?;
+    let mut automod = cargo();
+    automod.args([
+        "run",
+        "--release",
+        "-p",
+        "coterie-server",
+        "--example",
+        "automod_bench",
+    ]);
+    status(
+        automod,
+        "AutoMod and classifier benchmark (bench/automod-results.json)",
+    )?;
     let mut web = Command::new("node");
     web.args(["e2e/bench.mjs", "../target/release/coterie", messages])
         .current_dir("web");

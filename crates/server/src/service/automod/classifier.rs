@@ -107,3 +107,39 @@ pub fn spam() -> Option<&'static Model> {
     M.get_or_init(|| load("spam", include_str!("../../../models/spam.json")))
         .as_ref()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toxicity_matches_the_upstream_python_model() {
+        let m = toxicity().expect("model loads");
+        // predict_prob of alt-profanity-check 1.9.1 (printed by models/export_toxicity.py).
+        for (text, want) in [
+            ("have a nice day", 0.0584),
+            ("I love this community", 0.0096),
+            ("you are a fucking idiot", 1.0),
+            ("kill yourself", 0.9467),
+        ] {
+            let got = m.score(text);
+            assert!((got - want).abs() < 5e-4, "{text}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn spam_model_separates_obvious_cases() {
+        let m = spam().expect("model loads");
+        assert!(m.score("Anyone want to study chapter 3 together tonight?") < 0.5);
+        assert!(
+            m.score("CLICK HERE to claim your FREE prize!!! Limited time offer, act now, money back guarantee, unsubscribe")
+                > 0.9
+        );
+    }
+
+    #[test]
+    fn bad_models_are_refused() {
+        assert!(Model::from_json(r#"{"name":"x","vocab":{"a":3},"idf":[1.0],"folds":[{"w":[1.0],"b":0,"a":1,"c":0}]}"#).is_err());
+        assert!(Model::from_json("not json").is_err());
+    }
+}
