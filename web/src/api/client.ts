@@ -10,6 +10,8 @@ export class ApiError extends Error {
     message: string,
     public errors: Record<string, unknown> | undefined,
     public retryAfter?: number,
+    /** The whole error body (AutoMod adds `custom_message`). */
+    public body: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -60,7 +62,7 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
       setToken(null);
       window.dispatchEvent(new Event("coterie:logout"));
     }
-    throw new ApiError(resp.status, data.code ?? 0, data.message ?? resp.statusText, data.errors, data.retry_after);
+    throw new ApiError(resp.status, data.code ?? 0, data.message ?? resp.statusText, data.errors, data.retry_after, data);
   }
   return data as T;
 }

@@ -53,6 +53,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v10/admin/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reports escalated to the instance */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Report"][];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/admin/users/{user_id}/suspension": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Suspend an account instance-wide */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["SuspendBody"];
+                };
+            };
+            responses: {
+                /** @description Success (no body, or 204) */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Lift a suspension */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success (no body, or 204) */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v10/applications": {
         parameters: {
             query?: never;
@@ -2029,6 +2148,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v10/channels/{channel_id}/messages/{message_id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report a message (Coterie) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ReportBody"];
+                };
+            };
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Report"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v10/channels/{channel_id}/messages/{message_id}/threads": {
         parameters: {
             query?: never;
@@ -3405,6 +3573,234 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v10/guilds/{guild_id}/audit-logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log (VIEW_AUDIT_LOG) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditLog"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/guilds/{guild_id}/auto-moderation/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** AutoMod rules */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AutoModRule"][];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an AutoMod rule */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RuleBody"];
+                };
+            };
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AutoModRule"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/guilds/{guild_id}/auto-moderation/rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An AutoMod rule */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AutoModRule"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete an AutoMod rule */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success (no body, or 204) */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Edit an AutoMod rule */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RuleBody"];
+                };
+            };
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AutoModRule"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/api/v10/guilds/{guild_id}/bans": {
         parameters: {
             query?: never;
@@ -3951,6 +4347,55 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v10/guilds/{guild_id}/members/{user_id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report a member (Coterie) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ReportBody"];
+                };
+            };
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Report"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v10/guilds/{guild_id}/members/{user_id}/roles/{role_id}": {
         parameters: {
             query?: never;
@@ -4019,6 +4464,207 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v10/guilds/{guild_id}/raid-protection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Raid protection settings (Coterie) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        /** Set raid protection; pause or resume invites (Coterie) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RaidBody"];
+                };
+            };
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/guilds/{guild_id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The moderation queue (Coterie) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Report"][];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/guilds/{guild_id}/reports/{report_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A report (Coterie) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Report"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Resolve, dismiss or escalate a report (Coterie) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ReportUpdate"];
+                };
+            };
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Report"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/v10/guilds/{guild_id}/roles": {
@@ -4235,6 +4881,129 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v10/guilds/{guild_id}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The community's rules (Coterie) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GuildRules"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        /** Set the rules and screening (Coterie) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["RulesBody"];
+                };
+            };
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GuildRules"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/guilds/{guild_id}/rules/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept the rules (Coterie) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Member"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v10/guilds/{guild_id}/scheduled-events": {
@@ -5684,12 +6453,110 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Extra data of an AutoMod action. */
+        ActionMetadata: {
+            channel_id?: components["schemas"]["Snowflake"] | null;
+            /** @description BLOCK_MESSAGE: shown to the member (≤ 150 characters). */
+            custom_message?: string | null;
+            /**
+             * Format: int32
+             * @description TIMEOUT: seconds (≤ 2,419,200).
+             */
+            duration_seconds?: number | null;
+        };
         /** @description `allowed_mentions`. */
         AllowedMentions: {
             parse?: string[] | null;
             replied_user?: boolean | null;
             roles?: components["schemas"]["Snowflake"][] | null;
             users?: components["schemas"]["Snowflake"][] | null;
+        };
+        /** @description `GET /guilds/{id}/audit-logs`. */
+        AuditLog: {
+            /** @description Always empty. */
+            application_commands: unknown[];
+            /** @description Entries, newest first. */
+            audit_log_entries: components["schemas"]["AuditLogEntry"][];
+            /** @description AutoMod rules referenced. */
+            auto_moderation_rules: components["schemas"]["AutoModRule"][];
+            /** @description Always empty. */
+            guild_scheduled_events: unknown[];
+            /** @description Always empty. */
+            integrations: unknown[];
+            /** @description Threads referenced. */
+            threads: unknown[];
+            /** @description Users referenced. */
+            users: components["schemas"]["User"][];
+            /** @description Webhooks referenced. */
+            webhooks: unknown[];
+        };
+        /** @description One changed field of an audited object. */
+        AuditLogChange: {
+            /** @description Field name (`$add` / `$remove` for role changes). */
+            key: string;
+            /** @description After. */
+            new_value?: unknown;
+            /** @description Before. */
+            old_value?: unknown;
+        };
+        /** @description An audit log entry. */
+        AuditLogEntry: {
+            /**
+             * Format: int32
+             * @description Action type.
+             */
+            action_type: number;
+            /** @description Changed fields. */
+            changes?: components["schemas"]["AuditLogChange"][] | null;
+            /** @description Id (its timestamp is when it happened). */
+            id: components["schemas"]["Snowflake"];
+            /** @description Extra details (channel_id, count, message_id, auto_moderation_rule_name …; strings). */
+            options?: unknown;
+            /** @description The `X-Audit-Log-Reason` given. */
+            reason?: string | null;
+            target_id?: components["schemas"]["Snowflake"] | null;
+            user_id?: components["schemas"]["Snowflake"] | null;
+        };
+        /** @description An AutoMod action. */
+        AutoModAction: {
+            /** @description Data. */
+            metadata?: components["schemas"]["ActionMetadata"];
+            /**
+             * Format: int32
+             * @description Action type.
+             */
+            type: number;
+        };
+        /** @description An AutoMod rule. */
+        AutoModRule: {
+            /** @description What happens. */
+            actions: components["schemas"]["AutoModAction"][];
+            /** @description Who made it. */
+            creator_id: components["schemas"]["Snowflake"];
+            /** @description On. */
+            enabled: boolean;
+            /**
+             * Format: int32
+             * @description 1 MESSAGE_SEND, 2 MEMBER_UPDATE.
+             */
+            event_type: number;
+            /** @description Channels not checked. */
+            exempt_channels: components["schemas"]["Snowflake"][];
+            /** @description Roles not checked. */
+            exempt_roles: components["schemas"]["Snowflake"][];
+            /** @description Guild. */
+            guild_id: components["schemas"]["Snowflake"];
+            /** @description Id. */
+            id: components["schemas"]["Snowflake"];
+            /** @description Name. */
+            name: string;
+            /** @description Trigger data. */
+            trigger_metadata: components["schemas"]["TriggerMetadata"];
+            /**
+             * Format: int32
+             * @description Trigger type.
+             */
+            trigger_type: number;
         };
         /** @description A ban. */
         Ban: {
@@ -6057,6 +6924,13 @@ export interface components {
              * @description 0–4.
              */
             verification_level: number;
+        };
+        /** @description A community's rules (screening). */
+        GuildRules: {
+            /** @description New members must accept them before talking. */
+            enabled: boolean;
+            /** @description The rules, in order. */
+            rules: string[];
         };
         /** @description An invite. */
         Invite: (components["schemas"]["InviteMetadata"] | null) & {
@@ -6426,6 +7300,18 @@ export interface components {
         PollVote: {
             answer_ids: unknown[];
         };
+        /** @description Body of `PUT /guilds/{id}/raid-protection`. */
+        RaidBody: {
+            enabled?: boolean | null;
+            /** @description Pause invites now for `pause_minutes` (true) or resume them (false). */
+            invites_paused?: boolean | null;
+            /** Format: int32 */
+            joins?: number | null;
+            /** Format: int32 */
+            pause_minutes?: number | null;
+            /** Format: int32 */
+            seconds?: number | null;
+        };
         /** @description One emoji's reactions on a message. */
         Reaction: {
             /** @description Always empty. */
@@ -6462,6 +7348,52 @@ export interface components {
             password: string;
             /** @description Handle. */
             username: string;
+        };
+        /** @description A report in the moderation queue (Coterie extension). */
+        Report: {
+            /** @description The action taken when resolved. */
+            action?: string | null;
+            channel_id?: components["schemas"]["Snowflake"] | null;
+            /** @description The message's text when it was reported (moderators only). */
+            content?: string | null;
+            /** @description When first reported. */
+            created_at: components["schemas"]["Timestamp"];
+            /** @description Escalated to the instance's administrators. */
+            escalated: boolean;
+            /** @description Guild. */
+            guild_id: components["schemas"]["Snowflake"];
+            /** @description Id. */
+            id: components["schemas"]["Snowflake"];
+            message_id?: components["schemas"]["Snowflake"] | null;
+            /** @description The first reporter's reason (or AutoMod's). */
+            reason: string;
+            /**
+             * Format: int32
+             * @description How many distinct members reported it.
+             */
+            reporter_count: number;
+            /** @description Filed by AutoMod (`automod`) or members (`member`). */
+            source: string;
+            /** @description `open`, `resolved` or `dismissed`. */
+            status: string;
+            /** @description The reported (or reported message's) member. */
+            target_user_id: components["schemas"]["Snowflake"];
+        };
+        /** @description Body of a report. */
+        ReportBody: {
+            reason: string;
+        };
+        /** @description Body of `PATCH …/reports/{id}`. */
+        ReportUpdate: {
+            action?: string | null;
+            /**
+             * Format: int64
+             * @description Timeout length for `action: timeout` (default one hour).
+             */
+            duration_seconds?: number | null;
+            /** @description Hand the report to the instance's administrators (stays open). */
+            escalate?: boolean | null;
+            status?: string | null;
         };
         /** @description A role. */
         Role: {
@@ -6534,6 +7466,24 @@ export interface components {
         RoleTags: {
             bot_id?: components["schemas"]["Snowflake"] | null;
         };
+        /** @description Body of rule create and modify. */
+        RuleBody: {
+            actions?: components["schemas"]["AutoModAction"][] | null;
+            enabled?: boolean | null;
+            /** Format: int32 */
+            event_type?: number | null;
+            exempt_channels?: components["schemas"]["Snowflake"][] | null;
+            exempt_roles?: components["schemas"]["Snowflake"][] | null;
+            name?: string | null;
+            trigger_metadata?: components["schemas"]["TriggerMetadata"] | null;
+            /** Format: int32 */
+            trigger_type?: number | null;
+        };
+        /** @description Body of `PUT /guilds/{id}/rules`. */
+        RulesBody: {
+            enabled: boolean;
+            rules?: string[];
+        };
         /**
          * @description A snowflake id as a decimal string.
          * @example 1574526435710730240
@@ -6553,6 +7503,10 @@ export interface components {
             rate_limit_per_user?: number | null;
             /** Format: int32 */
             type?: number | null;
+        };
+        /** @description Body of `POST /admin/users/{id}/suspension`. */
+        SuspendBody: {
+            reason?: string | null;
         };
         /** @description A thread membership. */
         ThreadMember: {
@@ -6592,6 +7546,29 @@ export interface components {
          * @example 2026-01-01T00:00:00.000000+00:00
          */
         Timestamp: string;
+        /** @description AutoMod trigger metadata (which fields apply depends on the trigger type). */
+        TriggerMetadata: {
+            /** @description Words that never trigger. */
+            allow_list?: string[];
+            /** @description KEYWORD, MEMBER_PROFILE: words with `*` wildcards. */
+            keyword_filter?: string[];
+            /** @description MENTION_SPAM: detect raids of mention spam. */
+            mention_raid_protection_enabled?: boolean;
+            /**
+             * Format: int32
+             * @description MENTION_SPAM: unique user and role mentions allowed per message.
+             */
+            mention_total_limit?: number | null;
+            /** @description KEYWORD_PRESET: 1 PROFANITY, 2 SEXUAL_CONTENT, 3 SLURS. */
+            presets?: number[];
+            /** @description KEYWORD, MEMBER_PROFILE: Rust-flavoured regular expressions. */
+            regex_patterns?: string[];
+            /**
+             * Format: float
+             * @description Coterie classifier triggers: score in 0–1 at or above which the rule fires.
+             */
+            threshold?: number | null;
+        };
         /** @description The public user object (every place a user appears: authors, members, mentions). */
         User: {
             /**

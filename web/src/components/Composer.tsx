@@ -45,10 +45,16 @@ export default function Composer(props: { channelId: string; replyTo: Message | 
     }
     return true;
   };
+  const pending = () => {
+    const g = guildId();
+    return g && state.me ? state.guilds[g]?.members[state.me.id]?.pending === true : false;
+  };
+  const [rules] = createResource(() => (pending() ? guildId() : undefined), (g) => api<{ enabled: boolean; rules: string[] }>("GET", `/guilds/${g}/rules`).catch(() => null));
   const canSend = () => {
     const ch = state.channels[props.channelId];
     const g = ch?.guild_id ? state.guilds[ch.guild_id] : undefined;
     if (!g || !state.me) return true;
+    if (g.members[state.me.id]?.pending && rules()?.enabled !== false) return false;
     const until = g.members[state.me.id]?.communication_disabled_until;
     if (until && Date.parse(until) > Date.now()) return false;
     return has(channelPermissions(g, ch!, state.me.id), P.SEND_MESSAGES);
@@ -98,7 +104,14 @@ export default function Composer(props: { channelId: string; replyTo: Message | 
       <Show when={cmdError() || running()}>
         <div class={cmdError() ? "field-error" : "muted"} role="alert">{cmdError() || "Waiting for the application…"}</div>
       </Show>
-      <Show when={canSend()} fallback={<div class="muted" style={{ padding: ".7rem" }}>{timeoutEnds() ? `You are timed out until ${timeoutEnds()}.` : "You do not have permission to send messages in this channel."}</div>}>
+      <Show when={pending() && rules()?.enabled}>
+        <div class="rules-gate" role="region" aria-label="Community rules">
+          <strong>Before you talk here, please read and accept the rules:</strong>
+          <ol><For each={rules()?.rules ?? []}>{(r) => <li>{r}</li>}</For></ol>
+          <button class="btn" onClick={() => actions.acceptRules(guildId()!).catch((e) => setCmdError((e as Error).message))}>I accept the rules</button>
+        </div>
+      </Show>
+      <Show when={canSend()} fallback={<div class="muted" style={{ padding: ".7rem" }}>{pending() ? "Accept the rules above to start talking." : timeoutEnds() ? `You are timed out until ${timeoutEnds()}.` : "You do not have permission to send messages in this channel."}</div>}>
         <textarea
           rows={1}
           aria-label={placeholder()}

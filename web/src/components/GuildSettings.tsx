@@ -1,23 +1,11 @@
 import { For, Show, createResource, createSignal } from "solid-js";
-import { ApiError, api } from "../api/client";
+import { api } from "../api/client";
 import type * as T from "../api/types";
 import { P, PERMISSION_TEXT, basePermissions, has } from "../lib/permissions";
 import { displayName } from "../lib/format";
 import { type Role, state } from "../state/store";
 import Modal from "./Modal";
-
-function useErrors() {
-  const [err, setErr] = createSignal("");
-  const run = async (f: () => Promise<unknown>) => {
-    setErr("");
-    try {
-      await f();
-    } catch (e) {
-      setErr(e instanceof ApiError ? Object.values(e.fields())[0] ?? e.message : "Something went wrong");
-    }
-  };
-  return [err, run] as const;
-}
+import { AuditLogView, AutoMod, Queue, Safety, useErrors } from "./Moderation";
 
 function Overview(props: { guildId: string }) {
   const g = () => state.guilds[props.guildId];
@@ -228,6 +216,10 @@ export default function GuildSettings(props: { guildId: string; onClose: () => v
       ["invites", "Invites", P.MANAGE_GUILD],
       ["members", "Members", P.KICK_MEMBERS | P.BAN_MEMBERS | P.MANAGE_ROLES],
       ["bans", "Bans", P.BAN_MEMBERS],
+      ["safety", "Safety", P.MANAGE_GUILD],
+      ["automod", "AutoMod", P.MANAGE_GUILD],
+      ["queue", "Moderation queue", P.MANAGE_MESSAGES | P.MODERATE_MEMBERS],
+      ["audit", "Audit log", P.VIEW_AUDIT_LOG],
     ].filter(([, , bit]) => (perms() & (bit as bigint)) !== 0n) as [string, string, bigint][];
   const [tab, setTab] = createSignal(tabs()[0]?.[0] ?? "overview");
   return (
@@ -240,6 +232,10 @@ export default function GuildSettings(props: { guildId: string; onClose: () => v
       <Show when={tab() === "invites"}><Invites guildId={props.guildId} /></Show>
       <Show when={tab() === "members"}><Members guildId={props.guildId} /></Show>
       <Show when={tab() === "bans"}><Bans guildId={props.guildId} /></Show>
+      <Show when={tab() === "safety"}><Safety guildId={props.guildId} /></Show>
+      <Show when={tab() === "automod"}><AutoMod guildId={props.guildId} /></Show>
+      <Show when={tab() === "queue"}><Queue guildId={props.guildId} /></Show>
+      <Show when={tab() === "audit"}><AuditLogView guildId={props.guildId} /></Show>
     </Modal>
   );
 }

@@ -147,7 +147,7 @@ export default function MessageItem(props: ItemProps) {
           </Show>
           <Show when={props.m.pending === "failed"}>
             <div class="field-error">
-              Not sent. <button class="icon-btn" onClick={() => actions.retrySend(props.m.channel_id, props.m.nonce as string)}>Retry</button>
+              {(props.m as Message & { error?: string }).error ?? "Not sent."} <button class="icon-btn" onClick={() => actions.retrySend(props.m.channel_id, props.m.nonce as string)}>Retry</button>
               <button class="icon-btn" onClick={() => actions.discardFailed(props.m.channel_id, props.m.nonce as string)}>Discard</button>
             </div>
           </Show>
@@ -176,6 +176,12 @@ export default function MessageItem(props: ItemProps) {
             </Show>
             <Show when={has(perms(), P.PIN_MESSAGES) || has(perms(), P.MANAGE_MESSAGES)}>
               <button class="icon-btn" aria-label={props.m.pinned ? "Unpin" : "Pin"} onClick={() => actions.pinMessage(props.m.channel_id, props.m.id, !props.m.pinned)}>📌</button>
+            </Show>
+            <Show when={!mine() && props.m.guild_id}>
+              <button class="icon-btn" aria-label="Report" onClick={() => {
+                const reason = prompt("Report this message to the moderators. What is wrong with it?");
+                if (reason?.trim()) actions.reportMessage(props.m.channel_id, props.m.id, reason.trim()).then(() => alert("Reported. The moderators will take a look."), (e) => alert((e as Error).message));
+              }}>⚑</button>
             </Show>
             <Show when={mine() || has(perms(), P.MANAGE_MESSAGES)}>
               <button class="icon-btn" aria-label="Delete" onClick={() => confirm("Delete this message?") && actions.deleteMessage(props.m.channel_id, props.m.id)}>🗑</button>

@@ -1,5 +1,5 @@
 // Everything the UI does: REST calls, optimistic updates, the gateway connection and read states.
-import { api, compareIds, getToken, setToken } from "../api/client";
+import { ApiError, api, compareIds, getToken, setToken } from "../api/client";
 import type * as T from "../api/types";
 import { Gateway } from "../gateway";
 import { applyEvent, type Message, setHistory, setState, state } from "./store";
@@ -137,11 +137,20 @@ async function deliver(channelId: string, nonce: string, content: string, replyT
         const p = s.messages[channelId]?.list.find((x) => x.pending && x.nonce === nonce);
         if (p) {
           p.pending = "failed";
-          (p as Message & { error?: string }).error = (e as Error).message;
+          (p as Message & { error?: string }).error = failureText(e);
         }
       }),
     );
   }
+}
+
+/** Why a message was not sent, in words for its sender (AutoMod's own notice when it blocked it). */
+export function failureText(e: unknown): string {
+  if (e instanceof ApiError && e.code === 200000) {
+    const notice = e.body.custom_message;
+    return `Blocked by AutoMod${typeof notice === "string" && notice ? `: ${notice}` : "."}`;
+  }
+  return e instanceof Error ? e.message : "Not sent.";
 }
 
 export async function retrySend(channelId: string, nonce: string) {
@@ -185,4 +194,6 @@ export async function openDm(userId: string) {
   return ch;
 }
 
+export const reportMessage = (c: string, m: string, reason: string) => api("POST", `/channels/${c}/messages/${m}/reports`, { reason });
+export const acceptRules = (g: string) => api("POST", `/guilds/${g}/rules/accept`);
 export const leaveGuild = (g: string) => api("DELETE", `/users/@me/guilds/${g}`);

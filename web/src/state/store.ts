@@ -18,6 +18,7 @@ export interface GuildState {
   owner_id: string;
   system_channel_id: string | null;
   description: string | null;
+  verification_level: number;
   roles: Role[];
   members: Record<string, Member>;
   member_count: number;
@@ -107,6 +108,7 @@ function guildFromCreate(d: any): GuildState {
     owner_id: d.owner_id,
     system_channel_id: d.system_channel_id,
     description: d.description ?? null,
+    verification_level: d.verification_level ?? 0,
     roles: d.roles ?? [],
     members,
     member_count: d.member_count ?? Object.keys(members).length,
@@ -187,7 +189,7 @@ export function applyEvent(set: SetStoreFunction<State>, t: string, d: any) {
         }
         case "GUILD_UPDATE": {
           const g = s.guilds[d.id];
-          if (g) Object.assign(g, { name: d.name, icon: d.icon, owner_id: d.owner_id, system_channel_id: d.system_channel_id, description: d.description, roles: d.roles ?? g.roles });
+          if (g) Object.assign(g, { name: d.name, icon: d.icon, owner_id: d.owner_id, system_channel_id: d.system_channel_id, description: d.description, verification_level: d.verification_level ?? g.verification_level, roles: d.roles ?? g.roles });
           break;
         }
         case "GUILD_DELETE": {

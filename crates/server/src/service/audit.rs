@@ -40,7 +40,10 @@ const SKIP: &[&str] = &[
     "uses",
     "created_at",
     "user",
-    "flags_new",
+    "score",
+    "upvotes",
+    "downvotes",
+    "me_vote",
 ];
 
 /// One entry to record.
