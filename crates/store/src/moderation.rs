@@ -236,8 +236,16 @@ impl Store {
     }
 
     /// Files a report, or adds the reporter to the open report on the same message (or member).
-    /// Returns the report and whether this reporter was new to it.
+    /// Returns the report and whether this reporter was new to it. Two first reports racing
+    /// meet at the open-report key; the loser retries and joins the winner's report.
     pub async fn file_report(&self, r: &NewReport) -> Result<(ReportRow, bool)> {
+        match self.file_report_once(r).await {
+            Err(StoreError::Conflict { .. }) => self.file_report_once(r).await,
+            other => other,
+        }
+    }
+
+    async fn file_report_once(&self, r: &NewReport) -> Result<(ReportRow, bool)> {
         let subject = r.message_id.unwrap_or(0);
         let mut tx = self.db.begin().await?;
         let select = format!(

@@ -556,3 +556,115 @@ async fn a_hot_page_is_one_index_range_scan() -> R {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn concurrent_reports_of_one_message_collapse_into_one_with_each_reporter_once() -> R {
+    for (engine, s) in stores().await {
+        s.create_user(user(1, "owner")).await?;
+        s.create_guild(guild(100, 1)).await?;
+        let mut tasks = Vec::new();
+        for reporter in 0..8i64 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                // Reporters 0-3 report twice: duplicates collapse.
+                let r = NewReport {
+                    id: 1000 + reporter,
+                    guild_id: 100,
+                    channel_id: Some(5),
+                    message_id: Some(77),
+                    target_user_id: 9,
+                    reporter_id: Some(reporter % 4),
+                    reason: format!("reason {reporter}"),
+                    content: Some("text".into()),
+                    source: "member",
+                    now: 1,
+                };
+                s.file_report(&r).await
+            }));
+        }
+        let mut ids = Vec::new();
+        for t in tasks {
+            ids.push(t.await??.0.id);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "{engine}: one open report per message");
+        let open = s.reports(Some(100), 0, None, 10).await?;
+        assert_eq!(open.len(), 1, "{engine}");
+        assert_eq!(
+            open[0].reporter_count,
+            s.reporters(open[0].id).await?.len() as i64,
+            "{engine}"
+        );
+        assert_eq!(open[0].reporter_count, 4, "{engine}");
+        let closed = s
+            .update_report(open[0].id, 1, Some("delete"), None, 1, 2)
+            .await?;
+        assert_eq!(closed.map(|r| r.status), Some(1), "{engine}");
+        assert!(
+            s.update_report(open[0].id, 2, None, None, 1, 3)
+                .await?
+                .is_none(),
+            "{engine}: closed stays closed"
+        );
+        // A new report after closing opens a new one.
+        let (again, _) = s
+            .file_report(&NewReport {
+                id: 2000,
+                guild_id: 100,
+                channel_id: Some(5),
+                message_id: Some(77),
+                target_user_id: 9,
+                reporter_id: Some(1),
+                reason: "again".into(),
+                content: None,
+                source: "member",
+                now: 4,
+            })
+            .await?;
+        assert_eq!(again.id, 2000, "{engine}");
+
+        for (i, t) in [(1, 10), (2, 22), (3, 10), (4, 24)] {
+            s.insert_audit(&AuditRow {
+                id: i,
+                guild_id: 100,
+                user_id: Some(1),
+                target_id: None,
+                action_type: t,
+                changes: None,
+                options: None,
+                reason: None,
+            })
+            .await?;
+        }
+        let q = |action_type, before, after, limit| AuditQuery {
+            user_id: None,
+            action_type,
+            before,
+            after,
+            limit,
+        };
+        let ids = |v: Vec<AuditRow>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(s.audit_log(100, q(None, None, None, 50)).await?),
+            vec![4, 3, 2, 1],
+            "{engine}"
+        );
+        assert_eq!(
+            ids(s.audit_log(100, q(Some(10), None, None, 50)).await?),
+            vec![3, 1],
+            "{engine}"
+        );
+        assert_eq!(
+            ids(s.audit_log(100, q(None, Some(4), None, 2)).await?),
+            vec![3, 2],
+            "{engine}"
+        );
+        assert_eq!(
+            ids(s.audit_log(100, q(None, None, Some(1), 2)).await?),
+            vec![3, 2],
+            "{engine}"
+        );
+    }
+    Ok(())
+}

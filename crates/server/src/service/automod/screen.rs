@@ -388,16 +388,24 @@ async fn execute(
     if let Some(id) = alert_id {
         d["alert_system_message_id"] = json!(id.to_string());
     }
+    // Without MESSAGE_CONTENT, sessions get the event with the text fields empty (as in Discord).
+    let mut stripped = d.clone();
+    for k in ["content", "matched_keyword", "matched_content"] {
+        stripped[k] = json!("");
+    }
     app.bus
-        .publish(Event::new(
-            "AUTO_MODERATION_ACTION_EXECUTION",
-            &d,
-            Audience::GuildPerm {
-                guild: gid,
-                perm: Permissions::MANAGE_GUILD.0,
-            },
-            Intents::AUTO_MODERATION_EXECUTION,
-        ))
+        .publish(
+            Event::new(
+                "AUTO_MODERATION_ACTION_EXECUTION",
+                &d,
+                Audience::GuildPerm {
+                    guild: gid,
+                    perm: Permissions::MANAGE_GUILD.0,
+                },
+                Intents::AUTO_MODERATION_EXECUTION,
+            )
+            .with_stripped(&stripped, vec![]),
+        )
         .await;
     Ok(())
 }
