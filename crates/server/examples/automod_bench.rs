@@ -1,3 +1,5 @@
+#![expect(clippy::expect_used, reason = "a benchmark fails loudly")]
+
 //! AutoMod cost and classifier quality, for `cargo xtask bench`:
 //! - per-message time to screen text against 6 keyword rules of 1,000 keywords each (plus 10
 //!   regexes per rule), median and p99 over a realistic message mix;

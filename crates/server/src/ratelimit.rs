@@ -132,9 +132,10 @@ impl Limiter {
         })
     }
 
-    /// Slowmode: one message per `secs` per member per channel (429, code 20016).
-    pub fn slowmode(&self, channel: i64, user: i64, secs: i64) -> Result<(), ApiError> {
-        let k = key(&["slowmode", &channel.to_string(), &user.to_string()]);
+    /// Slowmode: one message (and, separately, one new thread) per `secs` per member per channel
+    /// (429, code 20016). `what` names the bucket: `message` or `thread`.
+    pub fn slowmode(&self, channel: i64, user: i64, secs: i64, what: &str) -> Result<(), ApiError> {
+        let k = key(&["slowmode", what, &channel.to_string(), &user.to_string()]);
         let (count, end) = self.hit(k, secs * 1000);
         if count > 1 {
             let retry = (end - self.clock.now_ms()).max(0) as f64 / 1000.0;

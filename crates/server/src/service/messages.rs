@@ -189,7 +189,7 @@ pub async fn create(
     {
         ctx.require(Permissions::READ_MESSAGE_HISTORY)?;
     }
-    slowmode(app, &ctx, user.id)?;
+    slowmode(app, &ctx, user.id, "message")?;
     let id = app.ids.next_i64();
     let verdict = automod::screen(
         app,
@@ -209,7 +209,14 @@ pub async fn create(
     Ok(view)
 }
 
-fn slowmode(app: &AppState, ctx: &ChannelCtx, user_id: i64) -> Result<(), ApiError> {
+/// Slowmode for `what` (`message`, or `thread` for new threads and forum posts); members with
+/// MANAGE_MESSAGES, MANAGE_CHANNELS or BYPASS_SLOWMODE are exempt.
+pub(crate) fn slowmode(
+    app: &AppState,
+    ctx: &ChannelCtx,
+    user_id: i64,
+    what: &str,
+) -> Result<(), ApiError> {
     let secs = ctx.channel.rate_limit_per_user;
     if secs <= 0 || ctx.guild.is_none() {
         return Ok(());
@@ -220,7 +227,7 @@ fn slowmode(app: &AppState, ctx: &ChannelCtx, user_id: i64) -> Result<(), ApiErr
     if ctx.perms.0 & exempt != 0 {
         return Ok(());
     }
-    app.limiter.slowmode(ctx.channel.id, user_id, secs)
+    app.limiter.slowmode(ctx.channel.id, user_id, secs, what)
 }
 
 /// `PATCH /channels/{id}/messages/{id}`: the author edits; others with MANAGE_MESSAGES may only

@@ -1141,3 +1141,52 @@ async fn suspended_accounts_lose_access_everywhere_until_lifted() -> R {
     app.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn slowmode_limits_new_threads_separately_from_messages() -> R {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let member = app.user("member").await;
+    let g = app.guild(&owner).await;
+    app.join(&g, &owner, &member).await;
+    let (s, _) = app
+        .patch(
+            &format!("/channels/{}", g.general),
+            &owner,
+            json!({"rate_limit_per_user": 60}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let thread = |name: &'static str| {
+        let app = &app;
+        let member = &member;
+        let ch = g.general.clone();
+        async move {
+            app.post(
+                &format!("/channels/{ch}/threads"),
+                member,
+                json!({"name": name, "type": 11}),
+            )
+            .await
+        }
+    };
+    let (s, v) = thread("first").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = thread("second").await;
+    assert_eq!((s, code(&v)), (StatusCode::TOO_MANY_REQUESTS, 20016), "{v}");
+    app.create_message(&g.general, &member, "messages have their own allowance")
+        .await;
+    let (s, _) = app
+        .post(
+            &format!("/channels/{}/threads", g.general),
+            &owner,
+            json!({"name": "mods are exempt", "type": 11}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    app.clock.advance_ms(60_001);
+    let (s, v) = thread("later").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    app.shutdown().await;
+    Ok(())
+}
