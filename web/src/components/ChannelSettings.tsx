@@ -1,5 +1,6 @@
 import { For, Show, createSignal } from "solid-js";
-import { ApiError, api } from "../api/client";
+import { api } from "../api/client";
+import { useErrors } from "../lib/useErrors";
 import { P, PERMISSION_TEXT } from "../lib/permissions";
 import { displayName } from "../lib/format";
 import { state } from "../state/store";
@@ -32,15 +33,7 @@ export default function ChannelSettings(props: { channelId: string; onClose: () 
       default_auto_archive_duration: Number(archive()),
     };
   };
-  const [err, setErr] = createSignal("");
-  const run = async (f: () => Promise<unknown>) => {
-    setErr("");
-    try {
-      await f();
-    } catch (e) {
-      setErr(e instanceof ApiError ? Object.values(e.fields())[0] ?? e.message : "Something went wrong");
-    }
-  };
+  const [err, run] = useErrors();
   const ow = () => ch()?.permission_overwrites?.find((o) => o.id === target());
   const stateOf = (bit: bigint): Tri => {
     const o = ow();

@@ -5,7 +5,8 @@ import { P, PERMISSION_TEXT, basePermissions, has } from "../lib/permissions";
 import { displayName } from "../lib/format";
 import { type Role, state } from "../state/store";
 import Modal from "./Modal";
-import { AuditLogView, AutoMod, Queue, Safety, useErrors } from "./Moderation";
+import { AuditLogView, AutoMod, Queue, Safety } from "./Moderation";
+import { useErrors } from "../lib/useErrors";
 
 function Overview(props: { guildId: string }) {
   const g = () => state.guilds[props.guildId];

@@ -1,23 +1,11 @@
 // Server settings for keeping a community healthy: Safety (verification, rules screening, raid
 // protection), AutoMod rules, the moderation queue and the audit log.
 import { For, Show, createResource, createSignal } from "solid-js";
-import { ApiError, api } from "../api/client";
+import { api } from "../api/client";
+import { useErrors } from "../lib/useErrors";
 import type * as T from "../api/types";
 import { displayName } from "../lib/format";
 import { state } from "../state/store";
-
-export function useErrors() {
-  const [err, setErr] = createSignal("");
-  const run = async (f: () => Promise<unknown>) => {
-    setErr("");
-    try {
-      await f();
-    } catch (e) {
-      setErr(e instanceof ApiError ? Object.entries(e.fields()).map(([k, v]) => `${k}: ${v}`)[0] ?? e.message : "Something went wrong");
-    }
-  };
-  return [err, run] as const;
-}
 
 const LEVELS = [
   "None",
