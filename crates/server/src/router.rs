@@ -4,7 +4,7 @@ use crate::app::AppState;
 use crate::openapi::{self, list, none, object, of};
 use crate::routes::{
     admin, apps, auth, channels, events, gateway, guilds, invites, messages, moderation, polls,
-    system, threads, users, webhooks,
+    search, system, threads, users, webhooks,
 };
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
@@ -75,6 +75,7 @@ fn api() -> (Router<AppState>, openapi::Doc) {
         get "/guilds/{guild_id}/bans/{user_id}" guilds::ban, "A ban", none() => of::<guild::Ban>();
         put "/guilds/{guild_id}/bans/{user_id}" guilds::create_ban, "Ban a user", object() => none();
         delete "/guilds/{guild_id}/bans/{user_id}" guilds::remove_ban, "Lift a ban", none() => none();
+        get "/guilds/{guild_id}/messages/search" search::guild, "Search messages (content, author_id, channel_id, mentions, has, pinned, min_id, max_id, sort_by, sort_order, offset, limit)", none() => object();
         get "/guilds/{guild_id}/audit-logs" moderation::audit_log, "The audit log (VIEW_AUDIT_LOG)", none() => of::<coterie_model::moderation::AuditLog>();
         get "/guilds/{guild_id}/auto-moderation/rules" moderation::rules, "AutoMod rules", none() => list::<coterie_model::moderation::AutoModRule>();
         post "/guilds/{guild_id}/auto-moderation/rules" moderation::create_rule, "Create an AutoMod rule", of::<s::automod::RuleBody>() => of::<coterie_model::moderation::AutoModRule>();
@@ -128,6 +129,7 @@ fn api() -> (Router<AppState>, openapi::Doc) {
         put "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me" messages::react, "React", none() => none();
         delete "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me" messages::unreact, "Remove one's reaction", none() => none();
         delete "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user_id}" messages::remove_user_reaction, "Remove someone's reaction", none() => none();
+        get "/channels/{channel_id}/messages/search" search::channel, "Search one channel or DM", none() => object();
         post "/channels/{channel_id}/messages/{message_id}/reports" moderation::report_message, "Report a message (Coterie)", of::<s::reports::ReportBody>() => of::<coterie_model::moderation::Report>();
         post "/channels/{channel_id}/messages/{message_id}/threads" threads::start_from_message, "Start a thread from a message", of::<s::threads::StartThread>() => of::<Channel>();
         post "/channels/{channel_id}/threads" threads::start, "Start a thread, or a forum post with its first message", of::<s::threads::StartThread>() => of::<Channel>();

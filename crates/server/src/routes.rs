@@ -12,6 +12,7 @@ pub mod invites;
 pub mod messages;
 pub mod moderation;
 pub mod polls;
+pub mod search;
 pub mod system;
 pub mod threads;
 pub mod users;

@@ -23,6 +23,7 @@ pub mod presence;
 pub mod reactions;
 pub mod reports;
 pub mod roles;
+pub mod search;
 pub mod threads;
 pub mod users;
 pub mod views;

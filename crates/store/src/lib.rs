@@ -20,6 +20,7 @@ mod polls;
 mod reactions;
 mod read_states;
 mod rows;
+mod search;
 mod threads;
 mod users;
 mod votes;
@@ -37,6 +38,7 @@ pub use messages::{MessagePage, MessagePatch, NewMessage, min_id_at};
 pub use moderation::{AuditQuery, AuditRow, AutoModRow, NewReport, ReportRow};
 pub use polls::{PollCountRow, PollRow};
 pub use rows::*;
+pub use search::SearchQuery;
 pub use threads::{
     NewThread, PostQuery, PostSort, ThreadMemberRow, ThreadPatch, ThreadRow, ThreadWithChannel,
 };

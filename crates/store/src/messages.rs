@@ -3,7 +3,7 @@
 use crate::db::{Arg, Tx, args, placeholders};
 use crate::{MessageRow, Result, Store, StoreError};
 
-const MESSAGE_COLS: &str = "id, channel_id, guild_id, author_id, type, content, flags, tts, mention_everyone, \
+pub(crate) const MESSAGE_COLS: &str = "id, channel_id, guild_id, author_id, type, content, flags, tts, mention_everyone, \
     mention_users, mention_roles, embeds, components, nonce, pinned_at, edited_at, ref_message_id, ref_channel_id, \
     ref_guild_id, webhook_id, application_id, author_override, interaction";
 const INSERT_MESSAGE: &str = "insert into messages (id, channel_id, guild_id, author_id, type, content, flags, tts, \

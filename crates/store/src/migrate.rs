@@ -36,6 +36,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_moderation.sql"),
         postgres: include_str!("../migrations/postgres/0004_moderation.sql"),
     },
+    Migration {
+        version: 5,
+        name: "search",
+        sqlite: include_str!("../migrations/sqlite/0005_search.sql"),
+        postgres: include_str!("../migrations/postgres/0005_search.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "create table if not exists schema_migrations (
@@ -91,8 +97,29 @@ pub(crate) async fn run(db: &Db, now_ms: i64) -> Result<usize, StoreError> {
 
 /// Splits a migration file on `;` at line ends (our migrations hold no procedural code).
 fn split_statements(sql: &'static str) -> impl Iterator<Item = String> {
-    sql.split(";\n")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.trim_end_matches(';').to_owned())
+    // Statements end with `;` at the end of a line, except inside a trigger's `begin … end;`.
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_body = false;
+    for line in sql.lines() {
+        let t = line.trim();
+        if t.starts_with("--") && cur.trim().is_empty() {
+            continue;
+        }
+        cur.push_str(line);
+        cur.push('\n');
+        if t.to_ascii_lowercase().ends_with(" begin") {
+            in_body = true;
+        } else if in_body && t.eq_ignore_ascii_case("end;") {
+            in_body = false;
+        }
+        if !in_body && t.ends_with(';') {
+            out.push(cur.trim().trim_end_matches(';').to_owned());
+            cur.clear();
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().trim_end_matches(';').to_owned());
+    }
+    out.into_iter().filter(|s| !s.is_empty())
 }

@@ -668,3 +668,53 @@ async fn concurrent_reports_of_one_message_collapse_into_one_with_each_reporter_
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn search_matches_words_newest_first_and_follows_edits_and_deletes() -> R {
+    for (engine, s) in stores().await {
+        s.create_user(user(1, "alice")).await?;
+        s.create_guild(guild(100, 1)).await?;
+        let ch = s.guild_channels(100).await?[1].id;
+        for (id, text) in [
+            (10, "Graph theory homework"),
+            (11, "no match here"),
+            (12, "more HOMEWORK, graphs"),
+            (13, "homeworking"),
+        ] {
+            let mut m = msg(id, ch, 1);
+            m.row.guild_id = Some(100);
+            m.row.content = text.into();
+            s.create_message(&m).await?;
+        }
+        let q = |terms: &[&str]| SearchQuery {
+            guild_id: Some(100),
+            channels: vec![ch],
+            viewer: 1,
+            terms: terms.iter().map(|t| (*t).to_owned()).collect(),
+            limit: 25,
+            ..SearchQuery::default()
+        };
+        let ids = |v: Vec<MessageRow>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        let (rows, n) = s.search_messages(&q(&["homework"])).await?;
+        assert_eq!((ids(rows), n), (vec![12, 10], 2), "{engine}");
+        let (rows, _) = s.search_messages(&q(&["homework", "graph"])).await?;
+        assert_eq!(ids(rows), vec![10], "{engine}: all words must appear");
+        s.update_message(
+            ch,
+            10,
+            MessagePatch {
+                content: Some(("chemistry".into(), false, vec![], vec![])),
+                ..MessagePatch::default()
+            },
+        )
+        .await?;
+        let (_, n) = s.search_messages(&q(&["homework"])).await?;
+        assert_eq!(n, 1, "{engine}: edits reach the index");
+        s.delete_message(ch, 12).await?;
+        let (_, n) = s.search_messages(&q(&["homework"])).await?;
+        assert_eq!(n, 0, "{engine}: deletes reach the index");
+        let (_, n) = s.search_messages(&q(&["\") OR *"])).await?;
+        assert_eq!(n, 0, "{engine}");
+    }
+    Ok(())
+}

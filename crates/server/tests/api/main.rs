@@ -20,4 +20,5 @@ mod polls;
 mod resume;
 mod roles;
 mod routes;
+mod search;
 mod threads;

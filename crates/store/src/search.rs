@@ -1,0 +1,173 @@
+//! Message search: full text through SQLite FTS5 or PostgreSQL `tsvector`, behind one query
+//! shape. Callers pass the channels the searcher may read; threads of those channels are
+//! included (private threads only for their members, unless the searcher manages threads there).
+
+use crate::db::{Arg, placeholders};
+use crate::{Count, Engine, MessageRow, Result, Store};
+
+/// What to find.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    /// Guild (None: the DM or group DM channels given in `channels`).
+    pub guild_id: Option<i64>,
+    /// Channels the searcher may read (and search), already narrowed by `channel_id` filters.
+    pub channels: Vec<i64>,
+    /// Of those, the ones where the searcher may see every private thread.
+    pub manage_threads_in: Vec<i64>,
+    /// The searcher (private thread membership).
+    pub viewer: i64,
+    /// Words that must all appear.
+    pub terms: Vec<String>,
+    /// Authors (any of).
+    pub authors: Vec<i64>,
+    /// Mentioned users (any of).
+    pub mentions: Vec<i64>,
+    /// `has:` filters (all of): link, embed, file, image, video, sound, poll.
+    pub has: Vec<String>,
+    /// Pinned only / unpinned only.
+    pub pinned: Option<bool>,
+    /// Ids above / below.
+    pub min_id: Option<i64>,
+    /// Ids below.
+    pub max_id: Option<i64>,
+    /// Best match first instead of newest first.
+    pub relevance: bool,
+    /// Oldest first (timestamp order only).
+    pub ascending: bool,
+    /// Skip.
+    pub offset: i64,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// Words for the engine: each kept as a quoted phrase token (no operators from user input).
+fn fts5_query(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Bound values and their placeholders.
+#[derive(Default)]
+struct Params(Vec<Arg>);
+
+impl Params {
+    fn one(&mut self, v: impl Into<Arg>) -> String {
+        self.0.push(v.into());
+        format!("${}", self.0.len())
+    }
+
+    fn list(&mut self, ids: &[i64]) -> String {
+        let start = self.0.len() + 1;
+        self.0.extend(ids.iter().map(|i| Arg::from(*i)));
+        placeholders(start, ids.len())
+    }
+}
+
+impl Store {
+    /// One page of matching messages and how many match in all.
+    pub async fn search_messages(&self, q: &SearchQuery) -> Result<(Vec<MessageRow>, i64)> {
+        if q.channels.is_empty() {
+            return Ok((vec![], 0));
+        }
+        let pg = self.engine() == Engine::Postgres;
+        let mut p = Params::default();
+        let mut from = "messages m".to_owned();
+        let mut conds: Vec<String> = Vec::new();
+        let mut rank = String::new();
+        if !q.terms.is_empty() {
+            if pg {
+                let t = p.one(q.terms.join(" "));
+                conds.push(format!("m.tsv @@ plainto_tsquery('simple', {t})"));
+                rank = format!("ts_rank(m.tsv, plainto_tsquery('simple', {t}))");
+            } else {
+                let t = p.one(fts5_query(&q.terms));
+                from = "messages_fts join messages m on m.id = messages_fts.rowid".to_owned();
+                conds.push(format!("messages_fts match {t}"));
+                rank = "messages_fts.rank".to_owned();
+            }
+        }
+        if let Some(g) = q.guild_id {
+            let g = p.one(g);
+            conds.push(format!("m.guild_id = {g}"));
+        }
+        let chans = p.list(&q.channels);
+        let chans2 = p.list(&q.channels);
+        let viewer = p.one(q.viewer);
+        let manage = if q.manage_threads_in.is_empty() {
+            "1 = 0".to_owned()
+        } else {
+            format!("t.parent_id in ({})", p.list(&q.manage_threads_in))
+        };
+        conds.push(format!(
+            "(m.channel_id in ({chans}) or exists (select 1 from threads t where t.channel_id = m.channel_id \
+             and t.parent_id in ({chans2}) and (t.type <> 12 or {manage} or exists (select 1 from thread_members tm \
+             where tm.thread_id = t.channel_id and tm.user_id = {viewer}))))"
+        ));
+        if !q.authors.is_empty() {
+            conds.push(format!("m.author_id in ({})", p.list(&q.authors)));
+        }
+        for u in &q.mentions {
+            let u = p.one(*u);
+            conds.push(format!(
+                "exists (select 1 from message_mentions mm where mm.message_id = m.id and mm.user_id = {u})"
+            ));
+        }
+        for h in &q.has {
+            conds.push(match h.as_str() {
+                "link" => "(m.content like '%http://%' or m.content like '%https://%')".to_owned(),
+                "embed" => "m.embeds <> '[]'".to_owned(),
+                "poll" => "exists (select 1 from polls p where p.message_id = m.id)".to_owned(),
+                // Attachments arrive with media (issue 7's files); until then nothing has them.
+                _ => "1 = 0".to_owned(),
+            });
+        }
+        match q.pinned {
+            Some(true) => conds.push("m.pinned_at is not null".to_owned()),
+            Some(false) => conds.push("m.pinned_at is null".to_owned()),
+            None => {}
+        }
+        if let Some(v) = q.min_id {
+            let v = p.one(v);
+            conds.push(format!("m.id > {v}"));
+        }
+        if let Some(v) = q.max_id {
+            let v = p.one(v);
+            conds.push(format!("m.id < {v}"));
+        }
+        let where_ = conds.join(" and ");
+        let order = if q.relevance && !rank.is_empty() {
+            // FTS5's rank is better when lower; ts_rank when higher.
+            if pg {
+                format!("{rank} desc, m.id desc")
+            } else {
+                format!("{rank}, m.id desc")
+            }
+        } else if q.ascending {
+            "m.id asc".to_owned()
+        } else {
+            "m.id desc".to_owned()
+        };
+        let cols = crate::messages::MESSAGE_COLS
+            .split(", ")
+            .map(|c| format!("m.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let page_sql = format!(
+            "select {cols} from {from} where {where_} order by {order} limit {} offset {}",
+            q.limit.clamp(1, 100),
+            q.offset.max(0)
+        );
+        // Counting stops at 10,000: beyond that the number only says "many".
+        let count_sql = format!(
+            "select count(*) as n from (select 1 from {from} where {where_} limit 10000) x"
+        );
+        let (rows, n) = tokio::try_join!(
+            self.db.all::<MessageRow>(page_sql, p.0.clone()),
+            self.db.opt::<Count>(count_sql, p.0)
+        )?;
+        Ok((rows, n.map_or(0, |c| c.n)))
+    }
+}
