@@ -1,5 +1,3 @@
-#![expect(clippy::expect_used, reason = "test helpers fail loudly")]
-
 use crate::harness::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
