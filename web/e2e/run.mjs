@@ -314,6 +314,20 @@ try {
     await b.setViewportSize({ width: 1280, height: 800 });
     await b.emulateMedia({ colorScheme: "dark" });
   });
+  await step("search with filters finds a message and shows it in context", async () => {
+    await a.getByRole("button", { name: "general", exact: true }).click();
+    const box = a.getByLabel("Search messages");
+    await box.fill("welcome fr");
+    await a.getByRole("listbox", { name: "Search suggestions" }).getByText("from:").waitFor({ timeout: WAIT });
+    await box.fill("welcome from:alice in:general");
+    await box.press("Enter");
+    const results = a.getByRole("list", { name: "Search results" });
+    await results.getByText("hi bob, welcome").waitFor({ timeout: WAIT });
+    await results.getByText("hi bob, welcome").click();
+    await a.getByRole("list", { name: "Messages around the result" }).waitFor({ timeout: WAIT });
+    await a.getByRole("button", { name: "Go to the conversation" }).click();
+    await message(a, "welcome aboard").waitFor({ timeout: WAIT });
+  });
   await step("an AutoMod keyword rule blocks a message with its notice; a moderator times the member out and they cannot post", async () => {
     await a.getByRole("button", { name: "general", exact: true }).click();
     await a.getByLabel("Community settings").click();

@@ -145,10 +145,11 @@ impl Store {
             } else {
                 format!("{rank}, m.id desc")
             }
-        } else if q.ascending {
-            "m.id asc".to_owned()
         } else {
-            "m.id desc".to_owned()
+            // With words on SQLite, ordering by the FTS table's rowid (= the message id) lets FTS5
+            // walk its index in that order and stop at the page, instead of sorting every match.
+            let key = if !pg && !q.terms.is_empty() { "messages_fts.rowid" } else { "m.id" };
+            format!("{key} {}", if q.ascending { "asc" } else { "desc" })
         };
         let cols = crate::messages::MESSAGE_COLS
             .split(", ")

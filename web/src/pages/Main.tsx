@@ -4,6 +4,7 @@ import { ApiError, api } from "../api/client";
 import ChannelList, { DmList, isUnread } from "../components/ChannelList";
 import ChannelSettings from "../components/ChannelSettings";
 import Composer from "../components/Composer";
+import Search from "../components/Search";
 import GuildSettings from "../components/GuildSettings";
 import MemberList from "../components/MemberList";
 import MessageList from "../components/MessageList";
@@ -165,7 +166,7 @@ export default function Main() {
       <div class="sidebar">
         <header>
           <span style={{ overflow: "hidden", "text-overflow": "ellipsis", "white-space": "nowrap" }}>{guild()?.name ?? "Direct messages"}</span>
-          <Show when={guild() && (has(perms(), P.MANAGE_GUILD) || has(perms(), P.MANAGE_ROLES) || has(perms(), P.KICK_MEMBERS) || has(perms(), P.BAN_MEMBERS))}>
+          <Show when={guild() && [P.MANAGE_GUILD, P.MANAGE_ROLES, P.KICK_MEMBERS, P.BAN_MEMBERS, P.VIEW_AUDIT_LOG, P.MODERATE_MEMBERS, P.MANAGE_MESSAGES].some((b) => has(perms(), b))}>
             <button class="icon-btn" aria-label="Community settings" onClick={() => setSettings("guild")}>⚙</button>
           </Show>
           <Show when={guild() && has(perms(), P.MANAGE_CHANNELS)}>
@@ -209,6 +210,9 @@ export default function Main() {
             <span class="topic">{channel()!.topic ?? ""}</span>
           </Show>
           <span style={{ "margin-left": "auto" }} />
+          <Show when={channel()}>
+            <Search guildId={guildId()} channelId={channelId()} />
+          </Show>
           <Show when={channel()}>
             <button class="icon-btn" aria-label="Pinned messages" onClick={() => setSettings("pins")}>📌</button>
           </Show>
