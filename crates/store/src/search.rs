@@ -79,7 +79,17 @@ impl Store {
         let mut rank = String::new();
         if !q.terms.is_empty() {
             if pg {
-                let t = p.one(q.terms.join(" "));
+                // A literal, not a parameter: how common the words are decides the plan (a rare
+                // word wants the GIN index, a common one the id order), and PostgreSQL's generic
+                // plans for prepared statements cannot see that. Only word characters and
+                // quotes (doubled) get through.
+                let words: String = q
+                    .terms
+                    .join(" ")
+                    .chars()
+                    .filter(|c| c.is_alphanumeric() || *c == '_' || *c == ' ' || *c == '\'')
+                    .collect();
+                let t = format!("'{}'", words.replace('\'', "''"));
                 conds.push(format!("m.tsv @@ plainto_tsquery('simple', {t})"));
                 rank = format!("ts_rank(m.tsv, plainto_tsquery('simple', {t}))");
             } else {
@@ -148,7 +158,11 @@ impl Store {
         } else {
             // With words on SQLite, ordering by the FTS table's rowid (= the message id) lets FTS5
             // walk its index in that order and stop at the page, instead of sorting every match.
-            let key = if !pg && !q.terms.is_empty() { "messages_fts.rowid" } else { "m.id" };
+            let key = if !pg && !q.terms.is_empty() {
+                "messages_fts.rowid"
+            } else {
+                "m.id"
+            };
             format!("{key} {}", if q.ascending { "asc" } else { "desc" })
         };
         let cols = crate::messages::MESSAGE_COLS
@@ -156,17 +170,46 @@ impl Store {
             .map(|c| format!("m.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
-        let page_sql = format!(
-            "select {cols} from {from} where {where_} order by {order} limit {} offset {}",
-            q.limit.clamp(1, 100),
-            q.offset.max(0)
-        );
+        let limit = q.limit.clamp(1, 100);
+        let offset = q.offset.max(0);
         // Counting stops at 10,000: beyond that the number only says "many".
         let count_sql = format!(
             "select count(*) as n from (select 1 from {from} where {where_} limit 10000) x"
         );
+        let plain = format!(
+            "select {cols} from {from} where {where_} order by {order} limit {limit} offset {offset}"
+        );
+        if pg && !q.terms.is_empty() {
+            // PostgreSQL guesses how common a word is badly (rare words are not in its statistics)
+            // and may walk the whole id index. Count first (a GIN bitmap scan); when the words are
+            // selective, fetch every hit through the index and sort those; when they are common,
+            // walking ids newest first finds a page quickly.
+            let n = self
+                .db
+                .opt::<Count>(count_sql, p.0.clone())
+                .await?
+                .map_or(0, |c| c.n);
+            let page_sql = if n < 10_000 {
+                let (score, by) = if q.relevance {
+                    (rank.as_str(), "h.r desc, h.id desc")
+                } else if q.ascending {
+                    ("0", "h.id asc")
+                } else {
+                    ("0", "h.id desc")
+                };
+                format!(
+                    "with hits as materialized (select m.id, {score} as r from {from} where {where_}), \
+                     page as (select h.id, h.r from hits h order by {by} limit {limit} offset {offset}) \
+                     select {cols} from page h join messages m on m.id = h.id order by {by}"
+                )
+            } else {
+                plain
+            };
+            let rows = self.db.all::<MessageRow>(page_sql, p.0).await?;
+            return Ok((rows, n));
+        }
         let (rows, n) = tokio::try_join!(
-            self.db.all::<MessageRow>(page_sql, p.0.clone()),
+            self.db.all::<MessageRow>(plain, p.0.clone()),
             self.db.opt::<Count>(count_sql, p.0)
         )?;
         Ok((rows, n.map_or(0, |c| c.n)))
