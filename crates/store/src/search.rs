@@ -103,19 +103,35 @@ impl Store {
             let g = p.one(g);
             conds.push(format!("m.guild_id = {g}"));
         }
+        // Thread messages ride on their parents; most channels have no threads, and then the
+        // per-row thread check is skipped.
+        let any_thread: Option<Count> = self
+            .db
+            .opt(
+                format!(
+                    "select count(*) as n from (select 1 from threads where parent_id in ({}) limit 1) x",
+                    placeholders(1, q.channels.len())
+                ),
+                q.channels.iter().map(|c| Arg::from(*c)).collect(),
+            )
+            .await?;
         let chans = p.list(&q.channels);
-        let chans2 = p.list(&q.channels);
-        let viewer = p.one(q.viewer);
-        let manage = if q.manage_threads_in.is_empty() {
-            "1 = 0".to_owned()
+        if any_thread.map_or(0, |c| c.n) == 0 {
+            conds.push(format!("m.channel_id in ({chans})"));
         } else {
-            format!("t.parent_id in ({})", p.list(&q.manage_threads_in))
-        };
-        conds.push(format!(
+            let chans2 = p.list(&q.channels);
+            let viewer = p.one(q.viewer);
+            let manage = if q.manage_threads_in.is_empty() {
+                "1 = 0".to_owned()
+            } else {
+                format!("t.parent_id in ({})", p.list(&q.manage_threads_in))
+            };
+            conds.push(format!(
             "(m.channel_id in ({chans}) or exists (select 1 from threads t where t.channel_id = m.channel_id \
              and t.parent_id in ({chans2}) and (t.type <> 12 or {manage} or exists (select 1 from thread_members tm \
              where tm.thread_id = t.channel_id and tm.user_id = {viewer}))))"
         ));
+        }
         if !q.authors.is_empty() {
             conds.push(format!("m.author_id in ({})", p.list(&q.authors)));
         }
