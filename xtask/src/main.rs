@@ -8,7 +8,8 @@
 //!   (bench/forums.py: hot listing over a million posts, a 10,000-comment post, votes per second, on
 //!   SQLite and, when reachable, PostgreSQL), the AutoMod benchmark (examples/automod_bench.rs: cost
 //!   per message of 6 × 1,000-keyword rules and the classifiers, toxicity precision/recall; writes
-//!   bench/automod-results.json) and the web benchmark (web/e2e/bench.mjs: first paint,
+//!   bench/automod-results.json), the search benchmark (bench/search.py: a million messages, SQLite and
+//!   PostgreSQL) and the web benchmark (web/e2e/bench.mjs: first paint,
 //!   bundle size, scroll frame times; writes bench/web-results.json).
 
 use anyhow::{Context, bail};
@@ -115,6 +116,12 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
         forums.arg("sqlite");
     }
     status(forums, "forum benchmark (bench/forums.py)")?;
+    let mut search = Command::new("python3");
+    search.args(["bench/search.py", "target/release/coterie", "1000000"]);
+    if !reachable(&std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned())) {
+        search.arg("sqlite");
+    }
+    status(search, "search benchmark (bench/search.py)")?;
     let mut automod = cargo();
     automod.args([
         "run",

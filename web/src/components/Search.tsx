@@ -2,6 +2,7 @@
 // suggestions, a result list, and each result shown with the messages around it.
 import { For, Show, createResource, createSignal } from "solid-js";
 import { useNavigate } from "@solidjs/router";
+import { Portal } from "solid-js/web";
 import { ApiError, api } from "../api/client";
 import type * as T from "../api/types";
 import { displayName } from "../lib/format";
@@ -69,23 +70,25 @@ export default function Search(props: { guildId?: string; channelId?: string }) 
   const chName = (id: string) => state.channels[id]?.name ?? "";
   return (
     <div class="search">
+      <form role="search" onSubmit={(e) => { e.preventDefault(); run(); }}>
       <input type="search" aria-label="Search messages" placeholder="Search" value={text()}
         onInput={(e) => setText(e.currentTarget.value)}
         onFocus={() => setFocused(true)}
         onBlur={() => setFocused(false)}
         onKeyDown={(e) => {
-          if (e.key === "Enter") run();
           if (e.key === "Tab" && suggestions().length) {
             e.preventDefault();
             setText(text().replace(/\S*$/, suggestions()[0]));
           }
         }} />
+      </form>
       <Show when={focused() && suggestions().length}>
         <ul class="list search-suggest" role="listbox" aria-label="Search suggestions">
           <For each={suggestions()}>{(s) => <li role="option"><button class="icon-btn grow" style={{ "text-align": "left" }} onMouseDown={(e) => { e.preventDefault(); setText(text().replace(/\S*$/, s)); }}>{s}</button></li>}</For>
         </ul>
       </Show>
       <Show when={query() !== null}>
+        <Portal>
         <Modal title={`Search${results() ? ` — ${results()!.total_results >= 10000 ? "10,000+" : results()!.total_results} results` : ""}`} onClose={() => setQuery(null)}>
           <For each={errors()}>{(e) => <p class="field-error">{e}</p>}</For>
           <ul class="list" aria-label="Search results">
@@ -112,6 +115,7 @@ export default function Search(props: { guildId?: string; channelId?: string }) 
             <button class="btn secondary" disabled={(page() + 1) * 25 >= Math.min(results()?.total_results ?? 0, 10000)} onClick={() => setPage(page() + 1)}>Older</button>
           </div>
         </Modal>
+        </Portal>
       </Show>
     </div>
   );
