@@ -37,7 +37,6 @@ const SKIP: &[&str] = &[
     "total_message_sent",
     "approximate_member_count",
     "approximate_presence_count",
-    "uses",
     "created_at",
     "user",
     "score",
