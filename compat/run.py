@@ -149,6 +149,13 @@ def main():
             except Exception as e:  # report every library, then fail
                 print(f"{lib}: FAILED: {e}", flush=True)
                 failed.append(lib)
+        if "discordpy" in args.libs.split(","):
+            _, inv = call("POST", f"/channels/{g['system_channel_id']}/invites", owner["token"], {"max_uses": 0})
+            env = dict(os.environ, COTERIE_URL=URL, OWNER_TOKEN=owner["token"], GUILD_ID=g["id"], INVITE_CODE=inv["code"])
+            r = subprocess.run([sys.executable, os.path.join(HERE, "discordpy", "moderation.py")], env=env, timeout=120)
+            if r.returncode != 0:
+                print("discordpy moderation: FAILED", flush=True)
+                failed.append("discordpy-moderation")
     finally:
         server.terminate()
         server.wait(timeout=10)
