@@ -118,21 +118,14 @@ pub async fn report_message(
         ));
     }
     let reason = check_reason(&b.reason)?;
-    let (r, _) = app
-        .store
-        .file_report(&NewReport {
-            id: app.ids.next_i64(),
-            guild_id: gid,
-            channel_id: Some(channel_id),
-            message_id: Some(message_id),
-            target_user_id: m.author_id,
-            reporter_id: Some(user.id),
-            reason,
-            content: Some(m.content),
-            source: "member",
-            now: app.now(),
-        })
-        .await?;
+    let what = Reported {
+        guild_id: gid,
+        channel_id: Some(channel_id),
+        message_id: Some(message_id),
+        target: m.author_id,
+        content: Some(m.content),
+    };
+    let r = file(app, what, Some(user.id), reason).await?;
     tracing::info!(guild.id = gid, report.id = r.id, "message reported");
     Ok(view(&r, false))
 }
@@ -154,50 +147,60 @@ pub async fn report_member(
         .await?
         .ok_or(ApiError::Unknown(Unknown::Member))?;
     let reason = check_reason(&b.reason)?;
-    let (r, _) = app
-        .store
-        .file_report(&NewReport {
-            id: app.ids.next_i64(),
-            guild_id,
-            channel_id: None,
-            message_id: None,
-            target_user_id: target,
-            reporter_id: Some(user.id),
-            reason,
-            content: None,
-            source: "member",
-            now: app.now(),
-        })
-        .await?;
+    let what = Reported {
+        guild_id,
+        channel_id: None,
+        message_id: None,
+        target,
+        content: None,
+    };
+    let r = file(app, what, Some(user.id), reason).await?;
     tracing::info!(guild.id = guild_id, report.id = r.id, "member reported");
     Ok(view(&r, false))
 }
 
-/// Files (or adds to) a report on AutoMod's behalf.
-pub async fn file_automod(
+/// What a report is about.
+#[derive(Debug, Clone)]
+pub struct Reported {
+    /// Guild.
+    pub guild_id: i64,
+    /// Channel of the message.
+    pub channel_id: Option<i64>,
+    /// The message (None: the member, or a message AutoMod kept out).
+    pub message_id: Option<i64>,
+    /// The member.
+    pub target: i64,
+    /// The text as it was.
+    pub content: Option<String>,
+}
+
+/// Files (or adds to) a report: by a member (`reporter`), or by AutoMod (None).
+pub async fn file(
     app: &AppState,
-    guild_id: i64,
-    channel_id: Option<i64>,
-    message_id: Option<i64>,
-    target: i64,
-    reason: &str,
-    content: Option<&str>,
-) -> Result<(), ApiError> {
-    app.store
+    what: Reported,
+    reporter: Option<i64>,
+    reason: String,
+) -> Result<ReportRow, ApiError> {
+    let (r, _) = app
+        .store
         .file_report(&NewReport {
             id: app.ids.next_i64(),
-            guild_id,
-            channel_id,
-            message_id,
-            target_user_id: target,
-            reporter_id: None,
+            guild_id: what.guild_id,
+            channel_id: what.channel_id,
+            message_id: what.message_id,
+            target_user_id: what.target,
+            reporter_id: reporter,
             reason: reason.chars().take(512).collect(),
-            content: content.map(str::to_owned),
-            source: "automod",
+            content: what.content,
+            source: if reporter.is_some() {
+                "member"
+            } else {
+                "automod"
+            },
             now: app.now(),
         })
         .await?;
-    Ok(())
+    Ok(r)
 }
 
 async fn moderator(app: &AppState, user: &UserRow, guild_id: i64) -> Result<GuildCtx, ApiError> {

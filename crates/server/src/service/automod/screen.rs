@@ -10,6 +10,7 @@ use crate::error::ApiError;
 use crate::service::audit::{self, Entry};
 use crate::service::messages::{post_system, system_row};
 use crate::service::perms::{ChannelCtx, GuildCtx};
+use crate::service::reports::{self, Reported};
 use coterie_model::message::kind;
 use coterie_model::moderation::{AutoModAction, action, action_kind, trigger};
 use coterie_model::{Intents, Permissions};
@@ -328,14 +329,13 @@ async fn execute(
             .await;
         }
         action_kind::HOLD_FOR_REVIEW => {
-            crate::service::reports::file_automod(
+            report_unsent(
                 app,
                 gid,
                 channel,
-                None,
                 author,
+                s,
                 &format!("Held by AutoMod rule \"{}\"", r.name),
-                Some(s.text()),
             )
             .await?;
             if blocked.is_none() {
@@ -355,14 +355,13 @@ async fn execute(
         action_kind::REPORT => match s {
             Subject::Message { .. } => verdict.reports.push(r.name.clone()),
             _ => {
-                crate::service::reports::file_automod(
+                report_unsent(
                     app,
                     gid,
                     channel,
-                    None,
                     author,
+                    s,
                     &format!("Flagged by AutoMod rule \"{}\"", r.name),
-                    Some(s.text()),
                 )
                 .await?;
             }
@@ -407,6 +406,26 @@ async fn execute(
             .with_stripped(&stripped, vec![]),
         )
         .await;
+    Ok(())
+}
+
+/// Files an AutoMod report about text that is not (or not yet) a message.
+async fn report_unsent(
+    app: &AppState,
+    gid: i64,
+    channel: Option<i64>,
+    author: i64,
+    s: &Subject<'_>,
+    why: &str,
+) -> Result<(), ApiError> {
+    let what = Reported {
+        guild_id: gid,
+        channel_id: channel,
+        message_id: None,
+        target: author,
+        content: Some(s.text().to_owned()),
+    };
+    reports::file(app, what, None, why.to_owned()).await?;
     Ok(())
 }
 
@@ -473,14 +492,18 @@ pub async fn after_post(
         return Ok(());
     };
     for rule in verdict.reports {
-        crate::service::reports::file_automod(
+        let what = Reported {
+            guild_id: gid,
+            channel_id: Some(ctx.channel.id),
+            message_id: Some(message_id),
+            target: author,
+            content: Some(content.to_owned()),
+        };
+        reports::file(
             app,
-            gid,
-            Some(ctx.channel.id),
-            Some(message_id),
-            author,
-            &format!("Flagged by AutoMod rule \"{rule}\""),
-            Some(content),
+            what,
+            None,
+            format!("Flagged by AutoMod rule \"{rule}\""),
         )
         .await?;
     }
