@@ -65,7 +65,8 @@ pub struct ServeArgs {
     #[arg(long, env = "COTERIE_MAIL_FROM")]
     pub mail_from: Option<String>,
 
-    /// Node id (0–1023) minted into snowflakes; unique per node sharing a database. [default: 0]
+    /// Node id (0–1023) minted into snowflakes; unique per node sharing a database. [default: 0 on
+    /// SQLite; on PostgreSQL a free id is leased from the database]
     #[arg(long, env = "COTERIE_NODE_ID")]
     pub node_id: Option<u16>,
 
@@ -115,6 +116,8 @@ pub struct Config {
     pub mail_from: Option<String>,
     /// Node id.
     pub node_id: u16,
+    /// Whether the node id was given; on PostgreSQL without it, the node leases one.
+    pub node_id_given: bool,
     /// Body limit.
     pub max_body_bytes: usize,
     /// Heartbeat interval.
@@ -195,6 +198,7 @@ impl ServeArgs {
             Some("json") => true,
             Some(other) => anyhow::bail!("log_format: expected text or json, got {other:?}"),
         };
+        let node_id_given = pick!(node_id).is_some();
         let node_id = pick!(node_id).unwrap_or(0);
         if node_id > 1023 {
             anyhow::bail!("node_id: must be 0–1023, got {node_id}");
@@ -222,6 +226,7 @@ impl ServeArgs {
             smtp_url: pick!(smtp_url).filter(|s| !s.is_empty()),
             mail_from: pick!(mail_from),
             node_id,
+            node_id_given,
             max_body_bytes: pick!(max_body_bytes).unwrap_or(256 * 1024).max(1024),
             heartbeat_interval_ms: pick!(heartbeat_interval_ms).unwrap_or(41_250).max(100),
             resume_window_secs: pick!(resume_window_secs).unwrap_or(120),

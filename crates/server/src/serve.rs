@@ -75,6 +75,13 @@ impl Running {
         for t in self.tasks {
             t.abort();
         }
+        if self.app.config.database_url.is_some() && !self.app.config.node_id_given {
+            let _ = self
+                .app
+                .store
+                .release_worker(self.app.config.node_id, &lease_holder())
+                .await;
+        }
         self.app.store.close().await;
         match res {
             Ok(Ok(r)) => r,
@@ -99,6 +106,10 @@ pub async fn production_parts(config: Config) -> anyhow::Result<Parts> {
     if let Some(mode) = config.registration {
         crate::service::auth::set_registration_mode(&store, mode).await?;
     }
+    let mut config = config;
+    if config.database_url.is_some() && !config.node_id_given {
+        config.node_id = lease_node_id(&store, clock.as_ref()).await?;
+    }
     Ok(Parts {
         config,
         store,
@@ -106,6 +117,58 @@ pub async fn production_parts(config: Config) -> anyhow::Result<Parts> {
         clock,
         mailer,
     })
+}
+
+/// How long a worker-id lease lasts without renewal.
+const LEASE_TTL_MS: i64 = 30_000;
+
+/// This process's name in the lease table.
+fn lease_holder() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into());
+    format!("{host}:{}", std::process::id())
+}
+
+/// Leases a free snowflake worker id from PostgreSQL (several nodes share the database).
+async fn lease_node_id(store: &Store, clock: &dyn Clock) -> anyhow::Result<u16> {
+    let id = store
+        .lease_worker(&lease_holder(), clock.now_ms(), LEASE_TTL_MS)
+        .await?
+        .context("all 1,024 snowflake worker ids are leased by running nodes")?;
+    tracing::info!(node_id = id, "leased a snowflake worker id");
+    Ok(id)
+}
+
+/// Renews the worker-id lease every 10 s. A node that loses its lease stops: minting ids another
+/// node may also mint would corrupt data.
+async fn renew_lease(app: AppState) {
+    let holder = lease_holder();
+    let id = app.config.node_id;
+    let mut tick = tokio::time::interval(Duration::from_millis((LEASE_TTL_MS / 3) as u64));
+    let mut stop = app.shutdown.subscribe();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match app
+            .store
+            .renew_worker(id, &holder, app.now(), LEASE_TTL_MS)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::error!(
+                    node_id = id,
+                    "lost the snowflake worker-id lease; shutting down"
+                );
+                let _ = app.shutdown.send(true);
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(node_id = id, error = %e, "worker-id lease not renewed; retrying")
+            }
+        }
+    }
 }
 
 /// Binds the listener and starts serving plus the background tasks.
@@ -119,12 +182,15 @@ pub async fn start(parts: Parts) -> anyhow::Result<Running> {
         .bus
         .subscribe()
         .context("the bus was already subscribed")?;
-    let tasks = vec![
+    let mut tasks = vec![
         tokio::spawn(crate::gateway::dispatcher::run(app.clone(), rx)),
         tokio::spawn(crate::gateway::connection::reap(app.clone())),
         tokio::spawn(crate::service::events::run(app.clone())),
         tokio::spawn(crate::service::votes::run(app.clone())),
     ];
+    if app.config.database_url.is_some() && !app.config.node_id_given {
+        tasks.push(tokio::spawn(renew_lease(app.clone())));
+    }
     let router = crate::router::build(app.clone());
     let mut stop = app.shutdown.subscribe();
     let server = tokio::spawn(async move {

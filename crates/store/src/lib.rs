@@ -16,6 +16,7 @@ mod members;
 mod messages;
 mod migrate;
 mod moderation;
+mod nodes;
 mod polls;
 mod reactions;
 mod read_states;

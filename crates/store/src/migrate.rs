@@ -42,6 +42,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_search.sql"),
         postgres: include_str!("../migrations/postgres/0005_search.sql"),
     },
+    Migration {
+        version: 6,
+        name: "nodes",
+        sqlite: include_str!("../migrations/sqlite/0006_nodes.sql"),
+        postgres: include_str!("../migrations/postgres/0006_nodes.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "create table if not exists schema_migrations (

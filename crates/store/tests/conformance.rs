@@ -718,3 +718,52 @@ async fn search_matches_words_newest_first_and_follows_edits_and_deletes() -> R 
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn racing_nodes_lease_distinct_worker_ids_and_expired_leases_are_reused() -> R {
+    for (engine, s) in stores().await {
+        let mut tasks = Vec::new();
+        for n in 0..6 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                s.lease_worker(&format!("node-{n}"), 1000, 30_000).await
+            }));
+        }
+        let mut ids = Vec::new();
+        for t in tasks {
+            ids.push(t.await??.ok_or("no id")?);
+        }
+        ids.sort_unstable();
+        assert_eq!(ids, vec![0, 1, 2, 3, 4, 5], "{engine}");
+        assert!(
+            !s.renew_worker(0, "node-x", 2000, 30_000).await?,
+            "{engine}: a stranger cannot renew"
+        );
+        let holder0 = (0..6).map(|n| format!("node-{n}"));
+        let mut renewed = 0;
+        for h in holder0 {
+            for id in 0..6u16 {
+                if s.renew_worker(id, &h, 2000, 30_000).await? {
+                    renewed += 1;
+                }
+            }
+        }
+        assert_eq!(
+            renewed, 6,
+            "{engine}: each holder renews only its own lease"
+        );
+        // Every lease ran out at 32,000: a new node takes the lowest id again.
+        assert_eq!(
+            s.lease_worker("late", 40_000, 30_000).await?,
+            Some(0),
+            "{engine}"
+        );
+        s.release_worker(0, "late").await?;
+        assert_eq!(
+            s.lease_worker("later", 40_001, 30_000).await?,
+            Some(0),
+            "{engine}"
+        );
+    }
+    Ok(())
+}
