@@ -50,6 +50,8 @@ pub struct Inner {
     pub vote_writer: crate::service::votes::Writer,
     /// AutoMod's compiled rules and spam memories.
     pub automod: crate::service::automod::State,
+    /// The link-preview fetcher (None when previews are off).
+    pub unfurler: Option<crate::service::unfurl::Unfurler>,
     /// Flips to true when the node begins shutting down.
     pub shutdown: watch::Sender<bool>,
 }
@@ -75,6 +77,20 @@ pub struct Parts {
     pub mailer: Arc<dyn Mailer>,
 }
 
+fn unfurler(c: &crate::config::Config) -> Option<crate::service::unfurl::Unfurler> {
+    if !c.unfurl {
+        return None;
+    }
+    let allow = crate::service::unfurl::AllowList::parse(&c.unfurl_allow).unwrap_or_default();
+    match crate::service::unfurl::Unfurler::new(allow) {
+        Ok(u) => Some(u),
+        Err(e) => {
+            tracing::error!(error = %e, "link previews are off: the HTTP client could not be built");
+            None
+        }
+    }
+}
+
 impl AppState {
     /// Assembles the state.
     #[must_use]
@@ -93,6 +109,7 @@ impl AppState {
             votes: crate::service::votes::Coalescer::default(),
             vote_writer: crate::service::votes::Writer::default(),
             automod: crate::service::automod::State::default(),
+            unfurler: unfurler(&p.config),
             ids,
             config: p.config,
             store: p.store,

@@ -70,6 +70,16 @@ pub struct ServeArgs {
     #[arg(long, env = "COTERIE_NODE_ID")]
     pub node_id: Option<u16>,
 
+    /// Link previews: fetch links in new messages and add their title, description and image.
+    /// [default: on]
+    #[arg(long, env = "COTERIE_UNFURL")]
+    pub unfurl: Option<String>,
+
+    /// Networks link previews may reach although they are not public (comma-separated addresses
+    /// or CIDRs, e.g. 10.1.0.0/16). Loopback, private and link-local ranges are refused otherwise.
+    #[arg(long, env = "COTERIE_UNFURL_ALLOW")]
+    pub unfurl_allow: Option<String>,
+
     /// Largest accepted JSON request body in bytes. [default: 262144]
     #[arg(long, env = "COTERIE_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
@@ -118,6 +128,10 @@ pub struct Config {
     pub node_id: u16,
     /// Whether the node id was given; on PostgreSQL without it, the node leases one.
     pub node_id_given: bool,
+    /// Link previews on.
+    pub unfurl: bool,
+    /// Non-public networks link previews may reach.
+    pub unfurl_allow: String,
     /// Body limit.
     pub max_body_bytes: usize,
     /// Heartbeat interval.
@@ -227,6 +241,16 @@ impl ServeArgs {
             mail_from: pick!(mail_from),
             node_id,
             node_id_given,
+            unfurl: match pick!(unfurl) {
+                Some(s) => on_off(&s, "unfurl")?,
+                None => true,
+            },
+            unfurl_allow: {
+                let a = pick!(unfurl_allow).unwrap_or_default();
+                crate::service::unfurl::AllowList::parse(&a)
+                    .map_err(|e| anyhow::anyhow!("unfurl_allow: {e}"))?;
+                a
+            },
             max_body_bytes: pick!(max_body_bytes).unwrap_or(256 * 1024).max(1024),
             heartbeat_interval_ms: pick!(heartbeat_interval_ms).unwrap_or(41_250).max(100),
             resume_window_secs: pick!(resume_window_secs).unwrap_or(120),

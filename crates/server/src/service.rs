@@ -25,6 +25,7 @@ pub mod reports;
 pub mod roles;
 pub mod search;
 pub mod threads;
+pub mod unfurl;
 pub mod users;
 pub mod views;
 pub mod votes;

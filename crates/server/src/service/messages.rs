@@ -206,6 +206,7 @@ pub async fn create(
     posting.id = Some(id);
     let (view, row) = post(app, &ctx, draft, posting).await?;
     automod::after_post(app, &ctx, user.id, verdict, row.id, &row.content).await?;
+    crate::service::unfurl::spawn(app, channel_id, row.id, user.id, &row.content, row.flags);
     Ok(view)
 }
 

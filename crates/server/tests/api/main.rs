@@ -22,3 +22,4 @@ mod roles;
 mod routes;
 mod search;
 mod threads;
+mod unfurl;

@@ -401,7 +401,7 @@ pub(crate) fn check_allowed_mentions(a: Option<&AllowedMentions>, errs: &mut Fie
 
 /// Builds the MESSAGE_CREATE/UPDATE event for a message in a channel (content stripped for
 /// sessions without MESSAGE_CONTENT, except the author and mentioned users).
-pub(crate) fn message_event(
+pub fn message_event(
     name: &'static str,
     ctx: &ChannelCtx,
     m: &Message,
