@@ -145,12 +145,29 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
+/// Makes ring the process's TLS crypto provider (HTTP clients in this process, tests included,
+/// need one chosen); harmless when one is already installed.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Unfurler {
     /// A fetcher that may also reach `allow`.
     pub fn new(allow: AllowList) -> anyhow::Result<Self> {
+        install_crypto();
         let allow = Arc::new(allow);
         let hop_allow = allow.clone();
+        // TLS: rustls with ring (already used for mail) and the Mozilla roots, no platform verifier.
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
         let client = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
             .user_agent("Mozilla/5.0 (compatible; CoterieBot/1.0; link previews)")
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(3))

@@ -124,7 +124,10 @@ impl TestApp {
         Self {
             base,
             ws_url,
-            http: reqwest::Client::new(),
+            http: {
+                coterie_server::service::unfurl::install_crypto();
+                reqwest::Client::new()
+            },
             clock,
             mailer,
             running: Some(running),
