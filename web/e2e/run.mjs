@@ -1,6 +1,7 @@
 // Browser end-to-end tests: Playwright (playwright-core) driving Debian's Chromium against a
 // Coterie server this script starts. usage: node e2e/run.mjs path/to/coterie
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +17,7 @@ const WAIT = 15_000;
 
 let server;
 async function startServer() {
-  server = spawn(BIN, ["serve", "--listen", `127.0.0.1:${PORT}`, "--data-dir", DATA, "--rate-limits", "off", "--argon2-memory-kib", "1024", "--heartbeat-interval-ms", "5000"], { stdio: ["ignore", "ignore", "inherit"] });
+  server = spawn(BIN, ["serve", "--listen", `127.0.0.1:${PORT}`, "--data-dir", DATA, "--rate-limits", "off", "--argon2-memory-kib", "1024", "--heartbeat-interval-ms", "5000", "--unfurl-allow", "127.0.0.2"], { stdio: ["ignore", "ignore", "inherit"] });
   for (let i = 0; i < 200; i++) {
     try {
       if ((await fetch(`${BASE}/healthz`)).ok) return;
@@ -327,6 +328,24 @@ try {
     await a.getByRole("list", { name: "Messages around the result" }).waitFor({ timeout: WAIT });
     await a.getByRole("button", { name: "Go to the conversation" }).click();
     await message(a, "welcome aboard").waitFor({ timeout: WAIT });
+  });
+  await step("a link unfolds into a preview card for both members", async () => {
+    // A page on 127.0.0.2 stands for a public site (the server is started with --unfurl-allow 127.0.0.2).
+    const site = createServer((_, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end('<html><head><meta property="og:title" content="Revision timetable"><meta property="og:description" content="Five weeks, one page"><meta property="og:site_name" content="Study Hub"></head></html>');
+    });
+    await new Promise((r) => site.listen(0, "127.0.0.2", r));
+    const url = `http://127.0.0.2:${site.address().port}/timetable`;
+    try {
+      await send(a, `our plan: ${url}`);
+      const card = b.locator(".embed", { hasText: "Revision timetable" });
+      await card.waitFor({ timeout: WAIT });
+      await card.getByText("Five weeks, one page").waitFor({ timeout: WAIT });
+      await a.locator(".embed", { hasText: "Study Hub" }).waitFor({ timeout: WAIT });
+    } finally {
+      site.close();
+    }
   });
   await step("an AutoMod keyword rule blocks a message with its notice; a moderator times the member out and they cannot post", async () => {
     await a.getByRole("button", { name: "general", exact: true }).click();

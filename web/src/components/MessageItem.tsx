@@ -6,6 +6,7 @@ import { dateTimeOf, displayName, initial, roleColor, timeOf } from "../lib/form
 import * as actions from "../state/actions";
 import { type Message, mentionsMe, state } from "../state/store";
 import EmojiPicker from "./EmojiPicker";
+import Embeds from "./Embeds";
 import Markdown from "./Markdown";
 
 const SYSTEM: Record<number, string> = { 6: "pinned a message to this channel.", 7: "joined the community. Say hi!" };
@@ -124,6 +125,7 @@ export default function MessageItem(props: ItemProps) {
               <div class="body">
                 <Markdown text={props.m.content} guildId={guild()?.id} />
                 <Show when={props.m.edited_timestamp}><span class="edited">(edited)</span></Show>
+                <Show when={props.m.embeds?.length}><Embeds m={props.m} /></Show>
               </div>
             }
           >
