@@ -119,7 +119,6 @@ impl Store {
         if any_thread.map_or(0, |c| c.n) == 0 {
             conds.push(format!("m.channel_id in ({chans})"));
         } else {
-            let chans2 = p.list(&q.channels);
             let viewer = p.one(q.viewer);
             let manage = if q.manage_threads_in.is_empty() {
                 "1 = 0".to_owned()
@@ -128,7 +127,7 @@ impl Store {
             };
             conds.push(format!(
             "(m.channel_id in ({chans}) or exists (select 1 from threads t where t.channel_id = m.channel_id \
-             and t.parent_id in ({chans2}) and (t.type <> 12 or {manage} or exists (select 1 from thread_members tm \
+             and t.parent_id in ({chans}) and (t.type <> 12 or {manage} or exists (select 1 from thread_members tm \
              where tm.thread_id = t.channel_id and tm.user_id = {viewer}))))"
         ));
         }

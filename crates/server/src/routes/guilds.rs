@@ -2,12 +2,12 @@
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, audit_reason};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::routes::no_content;
 use crate::service::{channels, guilds, invites, members, roles};
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use coterie_model::Snowflake;
 use coterie_model::channel::Channel;
@@ -273,11 +273,10 @@ pub async fn ban(
 pub async fn create_ban(
     State(app): State<AppState>,
     a: Auth,
-    headers: HeaderMap,
     ApiPath((g, u)): P2,
     ApiJson(b): ApiJson<members::CreateBan>,
 ) -> Result<Response, ApiError> {
-    members::ban(&app, &a.user, g.get(), u.get(), b, audit_reason(&headers)).await?;
+    members::ban(&app, &a.user, g.get(), u.get(), b).await?;
     Ok(no_content())
 }
 

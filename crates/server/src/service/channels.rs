@@ -359,21 +359,33 @@ pub async fn list(app: &AppState, user: &UserRow, guild_id: i64) -> Result<Vec<C
 
 /// The channels of the context's guild that its member can see, with their overwrites.
 pub async fn visible(app: &AppState, ctx: &GuildCtx) -> Result<Vec<Channel>, ApiError> {
+    Ok(with_permissions(app, ctx)
+        .await?
+        .into_iter()
+        .filter(|(_, _, p)| p.contains(Permissions::VIEW_CHANNEL))
+        .map(|(c, ows, _)| views::guild_channel(&c, &ows))
+        .collect())
+}
+
+/// Every channel of the guild (threads aside) with its overwrites and the caller's permissions there.
+pub async fn with_permissions(
+    app: &AppState,
+    ctx: &GuildCtx,
+) -> Result<Vec<(ChannelRow, Vec<OverwriteRow>, Permissions)>, ApiError> {
     let (channels, ows) = tokio::try_join!(
         app.store.guild_channels(ctx.guild.id),
         app.store.guild_overwrites(ctx.guild.id)
     )?;
     Ok(channels
-        .iter()
-        .filter_map(|c| {
+        .into_iter()
+        .map(|c| {
             let cows: Vec<_> = ows
                 .iter()
                 .filter(|o| o.channel_id == c.id)
                 .copied()
                 .collect();
-            ctx.in_channel(c, &cows)
-                .contains(Permissions::VIEW_CHANNEL)
-                .then(|| views::guild_channel(c, &cows))
+            let p = ctx.in_channel(&c, &cows);
+            (c, cows, p)
         })
         .collect())
 }

@@ -504,8 +504,8 @@ pub async fn ban(
     guild_id: i64,
     target: i64,
     b: CreateBan,
-    reason: Option<String>,
 ) -> Result<(), ApiError> {
+    let reason = audit::reason();
     let ctx = GuildCtx::load(app, guild_id, user.id).await?;
     ctx.require(Permissions::BAN_MEMBERS)?;
     let u = app
@@ -548,11 +548,10 @@ pub async fn ban(
         moderator.id = user.id,
         "member banned"
     );
-    audit::record_with_reason(
+    audit::record(
         app,
         guild_id,
         Entry::new(action::MEMBER_BAN_ADD, Some(user.id), Some(target)),
-        reason.or_else(audit::reason),
     )
     .await;
     publish_ban(app, "GUILD_BAN_ADD", guild_id, &u).await;

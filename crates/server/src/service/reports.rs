@@ -48,12 +48,17 @@ fn status_name(s: i64) -> &'static str {
     }
 }
 
-fn status_code(s: &str) -> Option<i64> {
+/// A status name as its stored number (400 50035 naming `status` otherwise).
+fn status_code(s: &str) -> Result<i64, ApiError> {
     match s {
-        "open" => Some(i64::from(report_status::OPEN)),
-        "resolved" => Some(i64::from(report_status::RESOLVED)),
-        "dismissed" => Some(i64::from(report_status::DISMISSED)),
-        _ => None,
+        "open" => Ok(i64::from(report_status::OPEN)),
+        "resolved" => Ok(i64::from(report_status::RESOLVED)),
+        "dismissed" => Ok(i64::from(report_status::DISMISSED)),
+        _ => Err(field_error(
+            "status",
+            "BASE_TYPE_CHOICES",
+            "Must be one of open, resolved, dismissed.",
+        )),
     }
 }
 
@@ -217,13 +222,7 @@ async fn moderator(app: &AppState, user: &UserRow, guild_id: i64) -> Result<Guil
 fn parse_queue(q: &QueueQuery) -> Result<(i64, i64), ApiError> {
     let status = match q.status.as_deref() {
         None => i64::from(report_status::OPEN),
-        Some(s) => status_code(s).ok_or_else(|| {
-            field_error(
-                "status",
-                "BASE_TYPE_CHOICES",
-                "Must be one of open, resolved, dismissed.",
-            )
-        })?,
+        Some(s) => status_code(s)?,
     };
     let limit = q.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
@@ -252,6 +251,20 @@ pub async fn list(
     Ok(rows.iter().map(|r| view(r, true)).collect())
 }
 
+/// A report of the guild, for a moderator.
+async fn moderated(
+    app: &AppState,
+    user: &UserRow,
+    guild_id: i64,
+    id: i64,
+) -> Result<ReportRow, ApiError> {
+    moderator(app, user, guild_id).await?;
+    app.store
+        .report(guild_id, id)
+        .await?
+        .ok_or(ApiError::Unknown(Unknown::Report))
+}
+
 /// `GET /guilds/{g}/reports/{id}`.
 pub async fn get(
     app: &AppState,
@@ -259,13 +272,7 @@ pub async fn get(
     guild_id: i64,
     id: i64,
 ) -> Result<Report, ApiError> {
-    moderator(app, user, guild_id).await?;
-    let r = app
-        .store
-        .report(guild_id, id)
-        .await?
-        .ok_or(ApiError::Unknown(Unknown::Report))?;
-    Ok(view(&r, true))
+    Ok(view(&moderated(app, user, guild_id, id).await?, true))
 }
 
 /// Applies a report's action with the moderator's own permissions.
@@ -314,7 +321,6 @@ async fn apply(
                 r.guild_id,
                 r.target_user_id,
                 members::CreateBan::default(),
-                audit::reason(),
             )
             .await
         }
@@ -361,29 +367,9 @@ pub async fn update(
     id: i64,
     b: ReportUpdate,
 ) -> Result<Report, ApiError> {
-    moderator(app, user, guild_id).await?;
-    let r = app
-        .store
-        .report(guild_id, id)
-        .await?
-        .ok_or(ApiError::Unknown(Unknown::Report))?;
-    close(app, user, r, b).await
-}
-
-async fn close(
-    app: &AppState,
-    user: &UserRow,
-    r: ReportRow,
-    b: ReportUpdate,
-) -> Result<Report, ApiError> {
+    let r = moderated(app, user, guild_id, id).await?;
     let status = match b.status.as_deref() {
-        Some(s) => status_code(s).ok_or_else(|| {
-            field_error(
-                "status",
-                "BASE_TYPE_CHOICES",
-                "Must be one of open, resolved, dismissed.",
-            )
-        })?,
+        Some(s) => status_code(s)?,
         None if b.escalate.is_some() => i64::from(report_status::OPEN),
         None => {
             return Err(field_error(

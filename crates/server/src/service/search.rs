@@ -213,21 +213,12 @@ pub async fn guild(
     no_bots(user)?;
     let ctx = GuildCtx::load(app, guild_id, user.id).await?;
     let (mut q, only) = query(p, user.id)?;
-    let (channels, ows) = tokio::try_join!(
-        app.store.guild_channels(guild_id),
-        app.store.guild_overwrites(guild_id)
-    )?;
+    let channels = crate::service::channels::with_permissions(app, &ctx).await?;
     let need = Permissions::VIEW_CHANNEL | Permissions::READ_MESSAGE_HISTORY;
-    for c in channels
+    for (c, _, perms) in channels
         .iter()
-        .filter(|c| only.is_empty() || only.contains(&c.id))
+        .filter(|(c, _, _)| only.is_empty() || only.contains(&c.id))
     {
-        let cows: Vec<_> = ows
-            .iter()
-            .filter(|o| o.channel_id == c.id)
-            .copied()
-            .collect();
-        let perms = ctx.in_channel(c, &cows);
         if perms.contains(need) {
             q.channels.push(c.id);
             if perms.contains(Permissions::MANAGE_THREADS) {
@@ -238,7 +229,7 @@ pub async fn guild(
     // A thread named in channel_id: search it when its parent is readable.
     for t in only
         .iter()
-        .filter(|id| !channels.iter().any(|c| c.id == **id))
+        .filter(|id| !channels.iter().any(|(c, _, _)| c.id == **id))
     {
         if let Ok(tc) = ChannelCtx::load_thread_by_id(app, *t, user.id).await
             && tc.perms.contains(need)
