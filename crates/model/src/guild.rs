@@ -134,7 +134,7 @@ pub struct Guild {
     /// Feature strings.
     pub features: Vec<String>,
     /// Custom emoji.
-    pub emojis: Vec<serde_json::Value>,
+    pub emojis: Vec<Emoji>,
     /// Stickers.
     pub stickers: Vec<serde_json::Value>,
     /// Creator application.
@@ -200,4 +200,26 @@ pub struct Ban {
     pub reason: Option<String>,
     /// Who.
     pub user: User,
+}
+
+/// A community's custom emoji (`<:name:id>`, `<a:name:id>` when animated).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Emoji {
+    /// Id.
+    pub id: Snowflake,
+    /// Name.
+    pub name: String,
+    /// Roles allowed to use it (empty: everyone).
+    pub roles: Vec<Snowflake>,
+    /// Who added it (shown to MANAGE_GUILD_EXPRESSIONS holders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<crate::user::User>,
+    /// Must be wrapped in colons: always true.
+    pub require_colons: bool,
+    /// Managed by an integration: always false.
+    pub managed: bool,
+    /// A GIF.
+    pub animated: bool,
+    /// Usable.
+    pub available: bool,
 }

@@ -102,6 +102,40 @@ pub struct Reaction {
     pub burst_colors: Vec<String>,
 }
 
+/// Attachment flag: the file is a spoiler (its name starts with `SPOILER_`).
+pub const ATTACHMENT_IS_SPOILER: u64 = 1 << 3;
+
+/// A file on a message. `url` and `proxy_url` are signed and expire (`ex`, `is`, `hm`); the
+/// media URL also takes `width`/`height` and then serves a thumbnail when one exists.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Attachment {
+    /// Id.
+    pub id: Snowflake,
+    /// File name (sanitised).
+    pub filename: String,
+    /// Alt text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Media type, sniffed from the bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Bytes.
+    pub size: u64,
+    /// Download URL.
+    pub url: String,
+    /// Media URL (accepts `width`/`height`).
+    pub proxy_url: String,
+    /// Image height.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Image width.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// Attachment flags.
+    #[serde(default)]
+    pub flags: u64,
+}
+
 /// A message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
@@ -132,7 +166,7 @@ pub struct Message {
     /// Mentioned roles.
     pub mention_roles: Vec<Snowflake>,
     /// Attachments.
-    pub attachments: Vec<serde_json::Value>,
+    pub attachments: Vec<Attachment>,
     /// Embeds.
     pub embeds: Vec<serde_json::Value>,
     /// Reactions.

@@ -50,6 +50,8 @@ pub struct Inner {
     pub vote_writer: crate::service::votes::Writer,
     /// AutoMod's compiled rules and spam memories.
     pub automod: crate::service::automod::State,
+    /// Uploaded files and images.
+    pub media: crate::service::media::Media,
     /// The link-preview fetcher (None when previews are off).
     pub unfurler: Option<crate::service::unfurl::Unfurler>,
     /// Flips to true when the node begins shutting down.
@@ -92,13 +94,14 @@ fn unfurler(c: &crate::config::Config) -> Option<crate::service::unfurl::Unfurle
 }
 
 impl AppState {
-    /// Assembles the state.
-    #[must_use]
-    pub fn new(p: Parts) -> Self {
+    /// Assembles the state; fails when the configured object storage cannot be opened.
+    pub fn new(p: Parts) -> anyhow::Result<Self> {
         let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let ids = Ids::new(p.config.node_id, p.clock.clone());
         let limiter = Limiter::new(&p.config, p.clock.clone());
-        Self(Arc::new(Inner {
+        let media = crate::service::media::Media::new(&p.config)?;
+        Ok(Self(Arc::new(Inner {
+            media,
             sessions: Arc::new(Registry::default()),
             presences: Presences::default(),
             limiter,
@@ -116,7 +119,7 @@ impl AppState {
             bus: p.bus,
             clock: p.clock,
             mailer: p.mailer,
-        }))
+        })))
     }
 
     /// Now, in unix ms.
@@ -136,6 +139,9 @@ impl AppState {
                 .all(|b| b.is_ascii_alphanumeric() || b".:-[]".contains(&b))
         }) {
             Some(h) => format!("http://{h}"),
+            None if self.config.listen.ip().is_unspecified() => {
+                format!("http://127.0.0.1:{}", self.config.listen.port())
+            }
             None => format!("http://{}", self.config.listen),
         }
     }

@@ -80,6 +80,24 @@ pub struct ServeArgs {
     #[arg(long, env = "COTERIE_UNFURL_ALLOW")]
     pub unfurl_allow: Option<String>,
 
+    /// Where uploaded files live: a directory (file:///path), memory:// (lost at exit, for
+    /// tests), or s3://bucket (builds with the `s3` feature; AWS_* variables configure it).
+    /// [default: file://<data_dir>/files]
+    #[arg(long, env = "COTERIE_STORAGE")]
+    pub storage: Option<String>,
+
+    /// Largest uploaded file in bytes. [default: 26214400]
+    #[arg(long, env = "COTERIE_UPLOAD_FILE_LIMIT")]
+    pub upload_file_limit: Option<u64>,
+
+    /// Largest total of a message's files in bytes. [default: 26214400]
+    #[arg(long, env = "COTERIE_UPLOAD_MESSAGE_LIMIT")]
+    pub upload_message_limit: Option<u64>,
+
+    /// Seconds a signed attachment URL stays valid. [default: 86400]
+    #[arg(long, env = "COTERIE_ATTACHMENT_URL_TTL")]
+    pub attachment_url_ttl: Option<u64>,
+
     /// Largest accepted JSON request body in bytes. [default: 262144]
     #[arg(long, env = "COTERIE_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
@@ -132,6 +150,14 @@ pub struct Config {
     pub unfurl: bool,
     /// Non-public networks link previews may reach.
     pub unfurl_allow: String,
+    /// Object storage URL.
+    pub storage: String,
+    /// Largest file.
+    pub upload_file_limit: u64,
+    /// Largest total per message.
+    pub upload_message_limit: u64,
+    /// Signed URL lifetime in seconds.
+    pub attachment_url_ttl: u64,
     /// Body limit.
     pub max_body_bytes: usize,
     /// Heartbeat interval.
@@ -223,9 +249,26 @@ impl ServeArgs {
         {
             anyhow::bail!("public_url: must start with http:// or https://, got {u:?}");
         }
+        let data_dir = pick!(data_dir).unwrap_or_else(|| PathBuf::from("coterie-data"));
+        let storage = match pick!(storage).filter(|s| !s.is_empty()) {
+            Some(s) => {
+                if !["file://", "memory://", "s3://"]
+                    .iter()
+                    .any(|p| s.starts_with(p))
+                {
+                    anyhow::bail!("storage: expected file:///path, memory:// or s3://bucket, got {s:?}");
+                }
+                s
+            }
+            None => format!("file://{}", data_dir.join("files").display()),
+        };
         Ok(Config {
             listen,
-            data_dir: pick!(data_dir).unwrap_or_else(|| PathBuf::from("coterie-data")),
+            storage,
+            upload_file_limit: pick!(upload_file_limit).unwrap_or(25 << 20).max(1),
+            upload_message_limit: pick!(upload_message_limit).unwrap_or(25 << 20).max(1),
+            attachment_url_ttl: pick!(attachment_url_ttl).unwrap_or(86_400).max(60),
+            data_dir,
             database_url: pick!(database_url).filter(|s| !s.is_empty()),
             public_url,
             registration,
@@ -265,6 +308,7 @@ impl Config {
         let mut c = ServeArgs::default().resolve()?;
         c.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         c.argon2_memory_kib = 64;
+        c.storage = "memory://".into();
         Ok(c)
     }
 }

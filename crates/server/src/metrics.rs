@@ -68,6 +68,8 @@ pub static EVENTS_DELIVERED: Counter = Counter::new();
 pub static SLOW_CONSUMERS: Counter = Counter::new();
 /// Messages created.
 pub static MESSAGES_CREATED: Counter = Counter::new();
+/// Uploaded files stored.
+pub static FILES_STORED: Counter = Counter::new();
 
 /// Open gateway connections right now.
 pub fn gateway_connections() -> i64 {
@@ -137,6 +139,12 @@ pub fn render() -> String {
         "Messages created.",
         "counter",
         &[(String::new(), MESSAGES_CREATED.get().to_string())],
+    );
+    c(
+        "coterie_files_stored_total",
+        "Uploaded files stored.",
+        "counter",
+        &[(String::new(), FILES_STORED.get().to_string())],
     );
     s
 }

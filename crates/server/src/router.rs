@@ -3,7 +3,7 @@
 use crate::app::AppState;
 use crate::openapi::{self, list, none, object, of};
 use crate::routes::{
-    admin, apps, auth, channels, events, gateway, guilds, invites, messages, moderation, polls,
+    admin, apps, auth, cdn, channels, events, gateway, guilds, invites, messages, moderation, polls,
     search, system, threads, users, webhooks,
 };
 use axum::Router;
@@ -229,6 +229,17 @@ pub fn build(app: AppState) -> Router {
         .route("/", get(gateway::root))
         .route("/gateway", get(gateway::root))
         .route("/healthz", get(system::healthz))
+        .route(
+            "/cdn/attachments/{channel_id}/{attachment_id}/{filename}",
+            get(cdn::attachment),
+        )
+        .route(
+            "/cdn/media/attachments/{channel_id}/{attachment_id}/{filename}",
+            get(cdn::media_attachment),
+        )
+        .route("/cdn/avatars/{user_id}/{file}", get(cdn::avatar))
+        .route("/cdn/icons/{guild_id}/{file}", get(cdn::icon))
+        .route("/cdn/emojis/{file}", get(cdn::emoji))
         .route("/metrics", get(system::metrics))
         .fallback(system::fallback)
         .method_not_allowed_fallback(system::method_not_allowed)

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod apps;
 pub mod auth;
+pub mod cdn;
 pub mod channels;
 pub mod events;
 pub mod gateway;

@@ -172,12 +172,14 @@ async fn renew_lease(app: AppState) {
 }
 
 /// Binds the listener and starts serving plus the background tasks.
-pub async fn start(parts: Parts) -> anyhow::Result<Running> {
+pub async fn start(mut parts: Parts) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(parts.config.listen)
         .await
         .with_context(|| format!("binding {}", parts.config.listen))?;
     let addr = listener.local_addr()?;
-    let app = AppState::new(parts);
+    // URLs built without a request (files in gateway events) name the port actually bound.
+    parts.config.listen = addr;
+    let app = AppState::new(parts)?;
     let rx = app
         .bus
         .subscribe()
@@ -187,6 +189,7 @@ pub async fn start(parts: Parts) -> anyhow::Result<Running> {
         tokio::spawn(crate::gateway::connection::reap(app.clone())),
         tokio::spawn(crate::service::events::run(app.clone())),
         tokio::spawn(crate::service::votes::run(app.clone())),
+        tokio::spawn(crate::service::media::run_sweeper(app.clone())),
     ];
     if app.config.database_url.is_some() && !app.config.node_id_given {
         tasks.push(tokio::spawn(renew_lease(app.clone())));

@@ -13,6 +13,7 @@ pub mod forums;
 pub mod guilds;
 pub mod interactions;
 pub mod invites;
+pub mod media;
 pub mod members;
 pub mod messages;
 pub mod moderation;

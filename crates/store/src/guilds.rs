@@ -235,6 +235,7 @@ impl Store {
     pub async fn delete_guild(&self, id: i64) -> Result<()> {
         let mut tx = self.db.begin().await?;
         // Messages reference channels; delete them first so the cascade stays shallow.
+        crate::media::release(&mut tx, "guild_id = $1", args![id]).await?;
         tx.exec("delete from messages where guild_id = $1", args![id])
             .await?;
         tx.exec("delete from guilds where id = $1", args![id])
@@ -443,6 +444,12 @@ impl Store {
     pub async fn delete_channel(&self, id: i64) -> Result<()> {
         let mut tx = self.db.begin().await?;
         // Its threads (and forum posts) go with it.
+        crate::media::release(
+            &mut tx,
+            "channel_id in (select channel_id from threads where parent_id = $1)",
+            args![id],
+        )
+        .await?;
         tx.exec(
             "delete from messages where channel_id in (select channel_id from threads where parent_id = $1)",
             args![id],
@@ -458,6 +465,7 @@ impl Store {
             args![id],
         )
         .await?;
+        crate::media::release(&mut tx, "channel_id = $1", args![id]).await?;
         tx.exec("delete from messages where channel_id = $1", args![id])
             .await?;
         let n = tx

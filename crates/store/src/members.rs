@@ -335,6 +335,12 @@ impl Store {
                     args![b.guild_id, b.user_id, min_id],
                 )
                 .await?;
+            crate::media::release(
+                &mut tx,
+                "guild_id = $1 and author_id = $2 and id >= $3",
+                args![b.guild_id, b.user_id, min_id],
+            )
+            .await?;
             tx.exec(
                 "delete from messages where guild_id = $1 and author_id = $2 and id >= $3",
                 args![b.guild_id, b.user_id, min_id],

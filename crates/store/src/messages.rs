@@ -28,6 +28,8 @@ pub struct NewMessage {
     pub mention_role_ids: Vec<i64>,
     /// A poll on the message.
     pub poll: Option<crate::PollRow>,
+    /// Uploads (to this channel, not yet attached) the message holds, in order.
+    pub attachment_ids: Vec<i64>,
 }
 
 /// Which page of history.
@@ -110,6 +112,18 @@ pub(crate) async fn insert_message(tx: &mut Tx, m: &NewMessage) -> Result<()> {
     .await?;
     if let Some(p) = &m.poll {
         crate::polls::insert_poll(tx, p).await?;
+    }
+    for (pos, a) in m.attachment_ids.iter().enumerate() {
+        let n = tx
+            .exec(
+                "update attachments set message_id = $1, position = $2 where id = $3 and channel_id = $4 \
+                 and message_id is null",
+                args![r.id, pos as i64, *a, r.channel_id],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
     }
     crate::comments::on_message_created(tx, r).await
 }
@@ -263,6 +277,8 @@ impl Store {
     /// Deletes one message; returns whether it existed.
     pub async fn delete_message(&self, channel_id: i64, id: i64) -> Result<bool> {
         let mut tx = self.db.begin().await?;
+        crate::media::release(&mut tx, "id = $1 and channel_id = $2", args![id, channel_id])
+            .await?;
         let n = tx
             .exec(
                 "delete from messages where id = $1 and channel_id = $2",
@@ -293,6 +309,12 @@ impl Store {
                 a.clone(),
             )
             .await?;
+        crate::media::release(
+            &mut tx,
+            &format!("channel_id = $1 and id in ({list})"),
+            a.clone(),
+        )
+        .await?;
         tx.exec(
             format!("delete from messages where channel_id = $1 and id in ({list})"),
             a,

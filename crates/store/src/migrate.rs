@@ -48,6 +48,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_nodes.sql"),
         postgres: include_str!("../migrations/postgres/0006_nodes.sql"),
     },
+    Migration {
+        version: 7,
+        name: "media",
+        sqlite: include_str!("../migrations/sqlite/0007_media.sql"),
+        postgres: include_str!("../migrations/postgres/0007_media.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "create table if not exists schema_migrations (

@@ -301,4 +301,15 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Sets an instance setting unless it already has a value (several nodes racing at start).
+    pub async fn insert_setting_if_absent(&self, key: &str, value: &str) -> Result<()> {
+        self.db
+            .exec(
+                "insert into instance_settings (key, value) values ($1, $2) on conflict (key) do nothing",
+                args![key, value],
+            )
+            .await?;
+        Ok(())
+    }
 }

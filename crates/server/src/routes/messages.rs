@@ -4,6 +4,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::routes::no_content;
+use crate::service::media::WithFiles;
 use crate::service::{messages, reactions};
 use axum::Json;
 use axum::extract::State;
@@ -33,9 +34,9 @@ pub async fn create(
     State(app): State<AppState>,
     a: Auth,
     ApiPath(c): P1,
-    ApiJson(b): ApiJson<messages::CreateMessage>,
+    WithFiles(b, files): WithFiles<messages::CreateMessage>,
 ) -> Result<Json<Message>, ApiError> {
-    Ok(Json(messages::create(&app, &a.user, c.get(), b).await?))
+    Ok(Json(messages::create(&app, &a.user, c.get(), b, files).await?))
 }
 
 /// `GET /channels/{id}/messages/{id}`.
@@ -52,10 +53,10 @@ pub async fn edit(
     State(app): State<AppState>,
     a: Auth,
     ApiPath((c, m)): P2,
-    ApiJson(b): ApiJson<messages::EditMessage>,
+    WithFiles(b, files): WithFiles<messages::EditMessage>,
 ) -> Result<Json<Message>, ApiError> {
     Ok(Json(
-        messages::edit(&app, &a.user, c.get(), m.get(), b).await?,
+        messages::edit(&app, &a.user, c.get(), m.get(), b, files).await?,
     ))
 }
 

@@ -1,5 +1,6 @@
 //! `/webhooks/*`, `/channels/{id}/webhooks`, `/guilds/{id}/webhooks`, and interactions.
 
+use crate::service::media::WithFiles;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
@@ -109,10 +110,10 @@ pub async fn execute(
     State(app): State<AppState>,
     Path((id, token)): Path<(Snowflake, String)>,
     ApiQuery(q): ApiQuery<webhooks::ExecuteQuery>,
-    ApiJson(b): ApiJson<Value>,
+    WithFiles(b, files): WithFiles<Value>,
 ) -> Result<Response, ApiError> {
     Ok(
-        match webhooks::execute(&app, id.get(), &token, q, b).await? {
+        match webhooks::execute(&app, id.get(), &token, q, b, files).await? {
             Some(m) => Json(m).into_response(),
             None => no_content(),
         },
@@ -132,7 +133,7 @@ pub async fn execute_slack(
         serde_json::from_value(serde_json::json!({"wait": if wait { "true" } else { "false" }}))
             .map_err(ApiError::internal)?;
     Ok(
-        match webhooks::execute(&app, id.get(), &token, q, body).await? {
+        match webhooks::execute(&app, id.get(), &token, q, body, vec![]).await? {
             Some(m) => Json(m).into_response(),
             None => no_content(),
         },
@@ -160,10 +161,10 @@ pub async fn get_message(
 pub async fn edit_message(
     State(app): State<AppState>,
     Path((id, token, m)): Path<(Snowflake, String, String)>,
-    ApiJson(b): ApiJson<Value>,
+    WithFiles(b, files): WithFiles<Value>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(
-        webhooks::edit_message(&app, id.get(), &token, &m, b).await?,
+        webhooks::edit_message(&app, id.get(), &token, &m, b, files).await?,
     ))
 }
 
@@ -197,11 +198,18 @@ pub async fn callback(
     State(app): State<AppState>,
     Path((id, token)): Path<(Snowflake, String)>,
     ApiQuery(q): ApiQuery<CallbackQuery>,
-    ApiJson(b): ApiJson<interactions::Callback>,
+    WithFiles(b, files): WithFiles<interactions::Callback>,
 ) -> Result<Response, ApiError> {
     Ok(
-        match interactions::callback(&app, id.get(), &token, b, q.with_response.unwrap_or(false))
-            .await?
+        match interactions::callback(
+            &app,
+            id.get(),
+            &token,
+            b,
+            q.with_response.unwrap_or(false),
+            files,
+        )
+        .await?
         {
             Some(v) => Json(v).into_response(),
             None => no_content(),

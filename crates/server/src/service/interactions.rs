@@ -2,6 +2,7 @@
 //! INTERACTION_CREATE and answers once at `/interactions/{id}/{token}/callback` within 3 s; it
 //! may follow up and edit through `/webhooks/{application}/{token}` for 15 minutes.
 
+use crate::service::media::IncomingFile;
 use crate::app::AppState;
 use crate::bus::{Audience, Event};
 use crate::error::{ApiError, FieldErrors, Unknown, field_error};
@@ -542,6 +543,7 @@ async fn respond_message(
     i: &InteractionRow,
     data: Value,
     loading: bool,
+    files: Vec<IncomingFile>,
 ) -> Result<(coterie_model::message::Message, bool), ApiError> {
     let bot = app
         .store
@@ -560,7 +562,7 @@ async fn respond_message(
     errs.into_result()?;
     if loading {
         draft.flags |= FLAG_LOADING;
-    } else if draft.is_empty() {
+    } else if draft.is_empty() && files.is_empty() {
         return Err(ApiError::BadRequest(50006, "Cannot send an empty message"));
     }
     let ephemeral = draft.flags & FLAG_EPHEMERAL != 0;
@@ -587,7 +589,9 @@ async fn respond_message(
         persist: !ephemeral,
         id: None,
     };
-    let (view, _) = crate::service::messages::post(app, &ctx, draft, posting).await?;
+    let files = if ephemeral { vec![] } else { files };
+    let (view, _) =
+        crate::service::messages::post_with_files(app, &ctx, draft, posting, files).await?;
     if ephemeral {
         // Ephemeral messages are shown only to the invoker and never stored as messages.
         let mut full = view.clone();
@@ -611,6 +615,7 @@ pub async fn callback(
     token: &str,
     b: Callback,
     with_response: bool,
+    files: Vec<IncomingFile>,
 ) -> Result<Option<Value>, ApiError> {
     let i = by_token(app, id, token).await?;
     if i.response_type == Some(TIMED_OUT)
@@ -664,7 +669,7 @@ pub async fn callback(
     let mut ephemeral = false;
     match b.kind {
         4 | 5 => {
-            let (m, eph) = respond_message(app, &i, data.clone(), b.kind == 5).await?;
+            let (m, eph) = respond_message(app, &i, data.clone(), b.kind == 5, files).await?;
             ephemeral = eph;
             message_id = Some(m.id.get());
             app.store
@@ -679,7 +684,7 @@ pub async fn callback(
         }
         7 => {
             let mid = i.message_id.ok_or(ApiError::Unknown(Unknown::Message))?;
-            let m = edit_as_bot(app, &i, mid, data).await?;
+            let m = edit_as_bot(app, &i, mid, data, files).await?;
             message_id = Some(mid);
             resource["message"] = serde_json::to_value(&m).unwrap_or_default();
         }
@@ -719,6 +724,7 @@ async fn edit_as_bot(
     i: &InteractionRow,
     message_id: i64,
     data: Value,
+    files: Vec<IncomingFile>,
 ) -> Result<coterie_model::message::Message, ApiError> {
     let body: crate::service::messages::EditMessage =
         crate::extract::parse_json(data.to_string().as_bytes())?;
@@ -727,7 +733,7 @@ async fn edit_as_bot(
         .user(i.application_id)
         .await?
         .ok_or(ApiError::Unknown(Unknown::Application))?;
-    crate::service::messages::edit(app, &bot, i.channel_id, message_id, body).await
+    crate::service::messages::edit(app, &bot, i.channel_id, message_id, body, files).await
 }
 
 /// `POST /webhooks/{application}/{token}`: a follow-up message.
@@ -736,9 +742,10 @@ pub async fn followup(
     application_id: i64,
     token: &str,
     data: Value,
+    files: Vec<IncomingFile>,
 ) -> Result<coterie_model::message::Message, ApiError> {
     let i = followup_target(app, application_id, token).await?;
-    let (m, _) = respond_message(app, &i, data, false).await?;
+    let (m, _) = respond_message(app, &i, data, false, files).await?;
     Ok(m)
 }
 
@@ -824,6 +831,7 @@ pub async fn edit_message(
     token: &str,
     message: &str,
     data: Value,
+    files: Vec<IncomingFile>,
 ) -> Result<Value, ApiError> {
     let i = followup_target(app, application_id, token).await?;
     let Some(id) = message_of(app, &i, message).await? else {
@@ -838,7 +846,7 @@ pub async fn edit_message(
         .await?
         .ok_or(ApiError::Unknown(Unknown::Message))?;
     let loading = row.flags as u64 & FLAG_LOADING != 0;
-    let m = edit_as_bot(app, &i, id, data).await?;
+    let m = edit_as_bot(app, &i, id, data, files).await?;
     if loading {
         // A deferred response becomes the real one: no longer loading, not "edited".
         let patch = coterie_store::MessagePatch {

@@ -14,6 +14,8 @@ use coterie_model::moderation::action;
 use coterie_model::{Intents, Permissions, Snowflake};
 use coterie_store::{MessagePage, MessagePatch, UserRow};
 use serde::Deserialize;
+use crate::service::media::upload::AttachmentRef;
+use crate::service::media::{self, IncomingFile};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -37,6 +39,9 @@ pub struct EditMessage {
     allowed_mentions: Option<AllowedMentions>,
     #[serde(default, deserialize_with = "crate::extract::nullable")]
     components: Option<Option<Vec<Value>>>,
+    /// The files to keep (existing ids) and to add (`files[n]` indexes); absent keeps them all.
+    #[serde(default, deserialize_with = "crate::extract::nullable")]
+    attachments: Option<Option<Vec<AttachmentRef>>>,
 }
 
 /// Query of `GET /channels/{id}/messages`.
@@ -147,12 +152,13 @@ pub async fn get(
     Ok(msgs.remove(0))
 }
 
-/// `POST /channels/{id}/messages`.
+/// `POST /channels/{id}/messages`, with any files of a multipart body.
 pub async fn create(
     app: &AppState,
     user: &UserRow,
     channel_id: i64,
     b: CreateMessage,
+    files: Vec<IncomingFile>,
 ) -> Result<Message, ApiError> {
     let ctx = ChannelCtx::load(app, channel_id, user.id).await?;
     if !channel_kind::is_textual(ctx.channel.kind as u8) {
@@ -166,8 +172,11 @@ pub async fn create(
     let mut errs = FieldErrors::new();
     let draft = Draft::parse(b, &mut errs);
     errs.into_result()?;
-    if draft.is_empty() {
+    if draft.is_empty() && files.is_empty() {
         return Err(ApiError::BadRequest(50006, "Cannot send an empty message"));
+    }
+    if !files.is_empty() {
+        ctx.require(Permissions::ATTACH_FILES)?;
     }
     if draft.poll.is_some() {
         ctx.require(Permissions::SEND_POLLS)?;
@@ -204,7 +213,7 @@ pub async fn create(
     crate::service::threads::before_send(app, &ctx, user.id).await?;
     let mut posting = Posting::member(user, &ctx);
     posting.id = Some(id);
-    let (view, row) = post(app, &ctx, draft, posting).await?;
+    let (view, row) = post_with_files(app, &ctx, draft, posting, files).await?;
     automod::after_post(app, &ctx, user.id, verdict, row.id, &row.content).await?;
     crate::service::unfurl::spawn(app, channel_id, row.id, user.id, &row.content, row.flags);
     Ok(view)
@@ -239,6 +248,7 @@ pub async fn edit(
     channel_id: i64,
     message_id: i64,
     b: EditMessage,
+    files: Vec<IncomingFile>,
 ) -> Result<Message, ApiError> {
     let ctx = ChannelCtx::load(app, channel_id, user.id).await?;
     if let Some(Some(content)) = &b.content {
@@ -253,7 +263,7 @@ pub async fn edit(
         )
         .await?;
     }
-    edit_in(app, &ctx, user, message_id, b).await
+    edit_in(app, &ctx, user, message_id, b, files).await
 }
 
 /// Edits a message in an already loaded channel context (webhooks use a system context).
@@ -263,6 +273,7 @@ pub async fn edit_in(
     user: &UserRow,
     message_id: i64,
     b: EditMessage,
+    files: Vec<IncomingFile>,
 ) -> Result<Message, ApiError> {
     let channel_id = ctx.channel.id;
     let row = app
@@ -272,13 +283,18 @@ pub async fn edit_in(
         .ok_or(ApiError::Unknown(Unknown::Message))?;
     let is_author = row.author_id == user.id;
     let system = !kind::is_authored(row.kind);
-    if system && (b.content.is_some() || b.embeds.is_some() || b.components.is_some()) {
+    let touches_files = b.attachments.is_some() || !files.is_empty();
+    if system
+        && (b.content.is_some() || b.embeds.is_some() || b.components.is_some() || touches_files)
+    {
         return Err(ApiError::Forbidden(
             50021,
             "Cannot execute action on a system message",
         ));
     }
-    if !is_author && (b.content.is_some() || b.embeds.is_some() || b.components.is_some()) {
+    if !is_author
+        && (b.content.is_some() || b.embeds.is_some() || b.components.is_some() || touches_files)
+    {
         return Err(ApiError::Forbidden(
             50005,
             "Cannot edit a message authored by another user",
@@ -299,12 +315,38 @@ pub async fn edit_in(
         check_embeds(e, &mut errs);
     }
     errs.into_result()?;
+    if !files.is_empty() {
+        ctx.require(Permissions::ATTACH_FILES)?;
+    }
+    let held = app.store.attachments_of(&[message_id]).await?;
+    let refs = b.attachments.clone().map(Option::unwrap_or_default);
+    // The files the message keeps: those listed (or all of them when the list is absent).
+    let kept: Vec<i64> = match &refs {
+        Some(r) => r
+            .iter()
+            .filter_map(AttachmentRef::existing)
+            .filter(|id| held.iter().any(|h| h.id == *id))
+            .collect(),
+        None => held.iter().map(|h| h.id).collect(),
+    };
+    if kept.len() + files.len() > media::MAX_FILES {
+        return Err(field_error(
+            "attachments",
+            "BASE_TYPE_MAX_LENGTH",
+            format!("Must be {} or fewer in length.", media::MAX_FILES),
+        ));
+    }
     let final_content = content.clone().unwrap_or_else(|| row.content.clone());
     let final_embeds_empty = embeds.as_ref().map_or(row.embeds == "[]", Vec::is_empty);
     let final_components_empty = b.components.as_ref().map_or(row.components == "[]", |c| {
         c.as_ref().is_none_or(Vec::is_empty)
     });
-    if final_content.trim().is_empty() && final_embeds_empty && final_components_empty {
+    if final_content.trim().is_empty()
+        && final_embeds_empty
+        && final_components_empty
+        && kept.is_empty()
+        && files.is_empty()
+    {
         return Err(ApiError::BadRequest(50006, "Cannot send an empty message"));
     }
     if let Some(c) = content {
@@ -331,8 +373,19 @@ pub async fn edit_in(
         let keep = row.flags as u64 & !msg::FLAG_SUPPRESS_EMBEDS;
         p.flags = Some((keep | (f & msg::FLAG_SUPPRESS_EMBEDS)) as i64);
     }
-    if p.content.is_some() || p.embeds.is_some() || p.components.is_some() {
+    let files_change = refs.is_some() || !files.is_empty();
+    if p.content.is_some() || p.embeds.is_some() || p.components.is_some() || files_change {
         p.edited_at = Some(app.now());
+    }
+    if files_change {
+        let metas = media::upload::metas(refs.as_deref().unwrap_or_default());
+        let added = media::store_files(app, channel_id, user.id, files, &metas).await?;
+        let mut ids = kept;
+        ids.extend(added.iter().map(|a| a.id));
+        app.store
+            .set_message_attachments(channel_id, message_id, &ids)
+            .await?;
+        app.media.sweep_soon();
     }
     let updated = app.store.update_message(channel_id, message_id, p).await?;
     let view = views::messages(app, &[updated], user.id).await?.remove(0);
@@ -372,6 +425,7 @@ pub async fn delete_in(
         return Err(ApiError::MissingPermissions);
     }
     if app.store.delete_message(channel_id, message_id).await? {
+        app.media.sweep_soon();
         if row.author_id != user.id
             && let Some(g) = ctx.guild_id()
         {
@@ -442,6 +496,7 @@ pub async fn bulk_delete(
         ));
     }
     let gone = app.store.bulk_delete_messages(channel_id, &ids).await?;
+    app.media.sweep_soon();
     audit::record(
         app,
         guild_id,

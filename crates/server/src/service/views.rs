@@ -528,8 +528,16 @@ pub fn poll(p: &PollRow, counts: &[PollCountRow]) -> Poll {
 /// Adds polls and forum vote counters to message objects.
 async fn enrich(app: &AppState, msgs: &mut [Message], viewer: i64) -> Result<(), ApiError> {
     let ids: Vec<i64> = msgs.iter().map(|m| m.id.get()).collect();
-    let (polls, counters) =
-        tokio::try_join!(app.store.polls(&ids), app.store.message_vote_counters(&ids))?;
+    let (polls, counters, files) = tokio::try_join!(
+        app.store.polls(&ids),
+        app.store.message_vote_counters(&ids),
+        app.store.attachments_of(&ids)
+    )?;
+    for (mid, a) in crate::service::media::views(app, &files).await? {
+        if let Some(m) = msgs.iter_mut().find(|m| m.id.get() == mid) {
+            m.attachments.push(a);
+        }
+    }
     if !polls.is_empty() {
         let pids: Vec<i64> = polls.iter().map(|p| p.message_id).collect();
         let counts = app.store.poll_counts(&pids, viewer).await?;

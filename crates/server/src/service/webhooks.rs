@@ -2,6 +2,7 @@
 //! token (Discord's JSON or Slack's), with their messages editable through the same token.
 //! `/webhooks/{id}/{token}` also serves interaction follow-ups when `id` is an application.
 
+use crate::service::media::IncomingFile;
 use crate::app::AppState;
 use crate::bus::{Audience, Event};
 use crate::error::{ApiError, FieldErrors, Unknown, field_error};
@@ -327,9 +328,10 @@ pub async fn execute(
     token: &str,
     q: ExecuteQuery,
     body: Value,
+    files: Vec<IncomingFile>,
 ) -> Result<Option<Message>, ApiError> {
     if app.store.application(id).await?.is_some() {
-        let m = crate::service::interactions::followup(app, id, token, body).await?;
+        let m = crate::service::interactions::followup(app, id, token, body, files).await?;
         return Ok(Some(m));
     }
     let w = by_token(app, id, token).await?;
@@ -349,7 +351,7 @@ pub async fn execute(
     let mut draft = Draft::parse(parsed, &mut errs);
     errs.into_result()?;
     draft.reference = None;
-    if draft.is_empty() {
+    if draft.is_empty() && files.is_empty() {
         return Err(ApiError::BadRequest(50006, "Cannot send an empty message"));
     }
     let author = app
@@ -374,7 +376,8 @@ pub async fn execute(
         persist: true,
         id: None,
     };
-    let (m, _) = crate::service::messages::post(app, &ctx, draft, posting).await?;
+    let (m, _) =
+        crate::service::messages::post_with_files(app, &ctx, draft, posting, files).await?;
     Ok(q.wait.unwrap_or(false).then_some(m))
 }
 
@@ -485,9 +488,11 @@ pub async fn edit_message(
     token: &str,
     message: &str,
     body: Value,
+    files: Vec<IncomingFile>,
 ) -> Result<Value, ApiError> {
     if app.store.application(id).await?.is_some() {
-        return crate::service::interactions::edit_message(app, id, token, message, body).await;
+        return crate::service::interactions::edit_message(app, id, token, message, body, files)
+            .await;
     }
     let (w, m, author) = own_message(app, id, token, message).await?;
     let patch: crate::service::messages::EditMessage =
@@ -498,6 +503,7 @@ pub async fn edit_message(
         &author,
         m.id,
         patch,
+        files,
     )
     .await?;
     Ok(serde_json::to_value(edited).unwrap_or_default())

@@ -200,6 +200,66 @@ impl TestApp {
         (s, v)
     }
 
+    /// A `multipart/form-data` request: parts are (field name, file name, bytes).
+    pub async fn multipart(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        parts: &[(&str, Option<&str>, &[u8])],
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let boundary = "coterie-test-boundary-7d1f";
+        let mut body: Vec<u8> = Vec::new();
+        for (name, file, data) in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match file {
+                Some(f) => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: image/png\r\n\r\n").as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut req = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        if let Some(t) = token {
+            req = req.header("Authorization", t);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.expect("body");
+        let v = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        (status, headers, v)
+    }
+
+    /// Fetches an absolute URL (files) without a token; returns status, headers and bytes.
+    pub async fn fetch(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut req = self.http.get(url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let h = resp.headers().clone();
+        (status, h, resp.bytes().await.expect("body").to_vec())
+    }
+
     /// Registers an account (password "correct horse battery").
     pub async fn user(&self, name: &str) -> User {
         let (s, _, v) = self

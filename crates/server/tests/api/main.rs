@@ -13,6 +13,7 @@ mod forums;
 mod gateway;
 mod guilds;
 mod invites;
+mod media;
 mod members;
 mod messages;
 mod moderation;

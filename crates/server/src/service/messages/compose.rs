@@ -43,6 +43,8 @@ pub struct CreateMessage {
     /// A poll (Discord's poll create request).
     #[schema(value_type = Option<Object>)]
     pub(crate) poll: Option<Value>,
+    /// Names and alt text of the files sent as `files[n]` (`id` = n).
+    pub(crate) attachments: Option<Vec<crate::service::media::upload::AttachmentRef>>,
 }
 
 /// A validated poll request.
@@ -480,6 +482,7 @@ pub(crate) async fn post_system(
             mention_user_ids: vec![],
             mention_role_ids: vec![],
             poll: None,
+            attachment_ids: vec![],
         })
         .await?;
     let view = views::messages(app, &[row], viewer).await?.remove(0);
@@ -517,6 +520,10 @@ pub struct Draft {
     pub has_stickers: bool,
     /// A poll.
     pub poll: Option<PollDraft>,
+    /// Names and alt text for the request's files.
+    pub file_meta: Vec<crate::service::media::upload::FileMeta>,
+    /// Stored uploads the message will hold.
+    pub attachments: Vec<coterie_store::AttachmentRow>,
 }
 
 impl Draft {
@@ -563,6 +570,10 @@ impl Draft {
             reference: b.message_reference,
             has_stickers: b.sticker_ids.as_ref().is_some_and(|s| !s.is_empty()),
             poll: b.poll.as_ref().and_then(|p| parse_poll(p, errs)),
+            file_meta: crate::service::media::upload::metas(
+                b.attachments.as_deref().unwrap_or_default(),
+            ),
+            attachments: vec![],
         }
     }
 
@@ -574,6 +585,7 @@ impl Draft {
             && self.components.is_empty()
             && !self.has_stickers
             && self.poll.is_none()
+            && self.attachments.is_empty()
     }
 }
 
@@ -630,6 +642,35 @@ impl<'a> Posting<'a> {
 fn ids_json(v: &[i64]) -> String {
     serde_json::to_string(&v.iter().map(i64::to_string).collect::<Vec<_>>())
         .unwrap_or_else(|_| "[]".into())
+}
+
+/// Stores the files, then posts the draft holding them; if posting fails the files go at once.
+pub async fn post_with_files(
+    app: &AppState,
+    ctx: &ChannelCtx,
+    mut d: Draft,
+    p: Posting<'_>,
+    files: Vec<crate::service::media::IncomingFile>,
+) -> Result<(Message, MessageRow), ApiError> {
+    if files.is_empty() {
+        return post(app, ctx, d, p).await;
+    }
+    let rows = crate::service::media::store_files(
+        app,
+        ctx.channel.id,
+        p.author.id,
+        files,
+        &d.file_meta,
+    )
+    .await?;
+    d.attachments = rows.clone();
+    match post(app, ctx, d, p).await {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            crate::service::media::abandon(app, &rows).await;
+            Err(e)
+        }
+    }
 }
 
 /// Resolves the reply and mentions of a validated draft, stores the message and publishes
@@ -724,6 +765,7 @@ pub async fn post(
             mention_user_ids: if silent { vec![] } else { m.users },
             mention_role_ids: if silent { vec![] } else { m.roles },
             poll,
+            attachment_ids: d.attachments.iter().map(|a| a.id).collect(),
         })
         .await?;
     crate::metrics::MESSAGES_CREATED.inc();

@@ -1,0 +1,314 @@
+//! Files: where their bytes live (object storage), how they are checked on the way in
+//! (`inspect`), signed URLs, and the sweeper that deletes the objects of unattached uploads and
+//! deleted messages. Avatars, icons and emoji images go through [`images`].
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::error::ApiError;
+use bytes::Bytes;
+use coterie_model::message::{ATTACHMENT_IS_SPOILER, Attachment};
+use coterie_store::AttachmentRow;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, OnceCell, Semaphore};
+
+pub mod images;
+pub mod inspect;
+pub mod sign;
+pub mod upload;
+
+pub use upload::{IncomingFile, WithFiles};
+
+/// Uploads that are never attached to a message are swept after this long.
+const UNATTACHED_TTL_MS: i64 = 3_600_000;
+/// The sweeper runs at least this often.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// Most files on one message (Discord's limit).
+pub const MAX_FILES: usize = 10;
+/// Memory that uploads being received may hold at once, in KiB.
+const UPLOAD_BUDGET_KIB: usize = 512 * 1024;
+
+/// Object storage and the limits around it.
+pub struct Media {
+    /// Where the bytes live.
+    pub objects: Arc<dyn ObjectStore>,
+    secret: OnceCell<[u8; 32]>,
+    /// Bounds concurrent image decoding (CPU and memory heavy).
+    pub decode_permits: Semaphore,
+    /// Bounds the bytes of uploads held in memory, in KiB.
+    pub budget: Arc<Semaphore>,
+    sweep: Notify,
+}
+
+impl std::fmt::Debug for Media {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Media")
+            .field("objects", &self.objects.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the configured object store.
+fn open_objects(url: &str) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    if url == "memory://" || url.starts_with("memory://") {
+        return Ok(Arc::new(object_store::memory::InMemory::new()));
+    }
+    if let Some(path) = url.strip_prefix("file://") {
+        std::fs::create_dir_all(path)
+            .map_err(|e| anyhow::anyhow!("storage directory {path}: {e}"))?;
+        return Ok(Arc::new(
+            object_store::local::LocalFileSystem::new_with_prefix(path)?,
+        ));
+    }
+    if let Some(_bucket) = url.strip_prefix("s3://") {
+        #[cfg(feature = "s3")]
+        {
+            return Ok(Arc::new(
+                object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(_bucket)
+                    .build()?,
+            ));
+        }
+        #[cfg(not(feature = "s3"))]
+        anyhow::bail!("storage {url}: this build has no S3 support (build with --features s3)");
+    }
+    anyhow::bail!("storage: unsupported URL {url:?}")
+}
+
+impl Media {
+    /// Media over the configured store.
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Ok(Self {
+            objects: open_objects(&config.storage)?,
+            secret: OnceCell::new(),
+            decode_permits: Semaphore::new(workers),
+            budget: Arc::new(Semaphore::new(UPLOAD_BUDGET_KIB)),
+            sweep: Notify::new(),
+        })
+    }
+
+    /// Asks the sweeper to run now (after deletions).
+    pub fn sweep_soon(&self) {
+        self.sweep.notify_one();
+    }
+}
+
+/// The instance's URL-signing key, created once and shared by every node through the database.
+async fn secret(app: &AppState) -> Result<[u8; 32], ApiError> {
+    app.media
+        .secret
+        .get_or_try_init(|| async {
+            const KEY: &str = "media_signing_key";
+            if app.store.setting(KEY).await?.is_none() {
+                let fresh = crate::service::auth::new_token().0;
+                app.store.insert_setting_if_absent(KEY, &fresh).await?;
+            }
+            let v = app.store.setting(KEY).await?.unwrap_or_default();
+            Ok::<_, ApiError>(sign::derive_key(&v))
+        })
+        .await
+        .copied()
+}
+
+/// Storage key of an attachment (and of its thumbnail).
+#[must_use]
+pub fn attachment_key(channel_id: i64, id: i64, thumb: bool) -> ObjectPath {
+    let suffix = if thumb { "-thumb" } else { "" };
+    ObjectPath::from(format!("attachments/{channel_id}/{id}{suffix}"))
+}
+
+/// Storage key of an avatar or icon image (`kind` is `avatars` or `icons`).
+#[must_use]
+pub fn images_key(kind: &str, owner: i64, hash: &str) -> ObjectPath {
+    ObjectPath::from(format!("{kind}/{owner}/{hash}"))
+}
+
+/// Storage key of an emoji image.
+#[must_use]
+pub fn emoji_key(id: i64) -> ObjectPath {
+    ObjectPath::from(format!("emojis/{id}"))
+}
+
+/// Stores bytes under a key.
+pub async fn put(app: &AppState, key: &ObjectPath, bytes: Bytes) -> Result<(), ApiError> {
+    app.media
+        .objects
+        .put(key, PutPayload::from(bytes))
+        .await
+        .map(|_| ())
+        .map_err(ApiError::internal)
+}
+
+/// Checks and stores a message's new files in `channel_id` as unattached uploads; returns their
+/// rows in order. On any failure nothing stays behind but sweepable rows.
+pub async fn store_files(
+    app: &AppState,
+    channel_id: i64,
+    uploader: i64,
+    files: Vec<IncomingFile>,
+    meta: &[upload::FileMeta],
+) -> Result<Vec<AttachmentRow>, ApiError> {
+    let mut checked = Vec::with_capacity(files.len());
+    let mut errs = crate::error::FieldErrors::new();
+    for f in files {
+        let m = meta.iter().find(|m| m.index == f.index);
+        let name = m
+            .and_then(|m| m.filename.as_deref())
+            .unwrap_or(&f.filename);
+        match inspect::inspect(app, &f, name).await {
+            Ok(c) => checked.push((f.index, c, m.and_then(|m| m.description.clone()))),
+            Err(e) => errs.add(&format!("files.{}", f.index), e),
+        }
+    }
+    errs.into_result()?;
+    let mut rows = Vec::with_capacity(checked.len());
+    for (pos, (_, c, description)) in checked.into_iter().enumerate() {
+        let spoiler = c.filename.starts_with("SPOILER_");
+        let row = AttachmentRow {
+            id: app.ids.next_i64(),
+            channel_id,
+            message_id: None,
+            uploader_id: uploader,
+            filename: c.filename,
+            description: description
+                .map(|d| d.chars().take(1024).collect::<String>())
+                .filter(|d| !d.trim().is_empty()),
+            content_type: c.content_type,
+            size: c.bytes.len() as i64,
+            width: c.dims.map(|d| i64::from(d.0)),
+            height: c.dims.map(|d| i64::from(d.1)),
+            has_thumbnail: c.thumbnail.is_some(),
+            flags: if spoiler {
+                ATTACHMENT_IS_SPOILER as i64
+            } else {
+                0
+            },
+            position: pos as i64,
+            created_at: app.now(),
+        };
+        app.store.insert_attachment(&row).await?;
+        put(app, &attachment_key(channel_id, row.id, false), c.bytes).await?;
+        if let Some(t) = c.thumbnail {
+            put(app, &attachment_key(channel_id, row.id, true), t).await?;
+        }
+        crate::metrics::FILES_STORED.inc();
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Gives uploads that did not make it into a message back to the sweeper at once.
+pub async fn abandon(app: &AppState, rows: &[AttachmentRow]) {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    for r in rows {
+        for thumb in [false, true] {
+            let _ = app
+                .media
+                .objects
+                .delete(&attachment_key(r.channel_id, r.id, thumb))
+                .await;
+        }
+    }
+    if let Err(e) = app.store.delete_attachment_rows(&ids).await {
+        tracing::warn!(error = %e, "abandoned uploads stay for the sweeper");
+    }
+}
+
+/// The wire objects of a message's files, with fresh signed URLs.
+pub async fn views(
+    app: &AppState,
+    rows: &[AttachmentRow],
+) -> Result<Vec<(i64, Attachment)>, ApiError> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let key = secret(app).await?;
+    let base = app.base_url(None);
+    let now_s = app.now() / 1000;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let q = sign::query(&key, r.channel_id, r.id, now_s, app.config.attachment_url_ttl);
+            let path = format!(
+                "/attachments/{}/{}/{}",
+                r.channel_id,
+                r.id,
+                inspect::url_name(&r.filename)
+            );
+            let a = Attachment {
+                id: coterie_model::Snowflake::from_i64(r.id),
+                filename: r.filename.clone(),
+                description: r.description.clone(),
+                content_type: Some(r.content_type.clone()),
+                size: r.size as u64,
+                url: format!("{base}/cdn{path}?{q}"),
+                proxy_url: format!("{base}/cdn/media{path}?{q}"),
+                height: r.height.and_then(|h| u32::try_from(h).ok()),
+                width: r.width.and_then(|w| u32::try_from(w).ok()),
+                flags: r.flags as u64,
+            };
+            (r.message_id.unwrap_or(0), a)
+        })
+        .collect())
+}
+
+/// Checks a signed URL's parameters; the key is loaded on first use.
+pub async fn verify(
+    app: &AppState,
+    channel_id: i64,
+    id: i64,
+    q: &sign::Signed,
+) -> Result<bool, ApiError> {
+    let key = secret(app).await?;
+    Ok(sign::verify(&key, channel_id, id, q, app.now() / 1000))
+}
+
+/// Deletes the objects of swept rows, then the rows; returns how many files went.
+pub async fn sweep_once(app: &AppState) -> Result<usize, ApiError> {
+    let mut total = 0;
+    loop {
+        let rows = app
+            .store
+            .sweepable_attachments(app.now() - UNATTACHED_TTL_MS, 500)
+            .await?;
+        if rows.is_empty() {
+            return Ok(total);
+        }
+        for r in &rows {
+            for thumb in [false, true] {
+                match app
+                    .media
+                    .objects
+                    .delete(&attachment_key(r.channel_id, r.id, thumb))
+                    .await
+                {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                    Err(e) => return Err(ApiError::internal(e)),
+                }
+            }
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        app.store.delete_attachment_rows(&ids).await?;
+        total += rows.len();
+    }
+}
+
+/// Background task: sweeps every minute, and at once when asked.
+pub async fn run_sweeper(app: AppState) {
+    let mut stop = app.shutdown.subscribe();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(SWEEP_EVERY) => {}
+            () = app.media.sweep.notified() => {}
+            _ = stop.wait_for(|v| *v) => return,
+        }
+        match sweep_once(&app).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(files = n, "swept files"),
+            Err(e) => tracing::warn!(error = %e, "sweeping files failed; retrying later"),
+        }
+    }
+}

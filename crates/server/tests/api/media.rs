@@ -1,0 +1,306 @@
+use crate::harness::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::io::Cursor;
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::DynamicImage::new_rgb8(w, h);
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode");
+    out.into_inner()
+}
+
+/// A PNG whose header claims `w`×`h` pixels but holds one: a decompression bomb's shape.
+fn bomb(w: u32, h: u32) -> Vec<u8> {
+    let mut b = png(1, 1);
+    b[16..20].copy_from_slice(&w.to_be_bytes());
+    b[20..24].copy_from_slice(&h.to_be_bytes());
+    b
+}
+
+async fn send_files(
+    app: &TestApp,
+    channel: &str,
+    u: &User,
+    payload: Value,
+    files: &[(&str, &[u8])],
+) -> (StatusCode, Value) {
+    let payload = payload.to_string();
+    let names: Vec<String> = (0..files.len()).map(|i| format!("files[{i}]")).collect();
+    let mut parts: Vec<(&str, Option<&str>, &[u8])> =
+        vec![("payload_json", None, payload.as_bytes())];
+    for (i, (name, data)) in files.iter().enumerate() {
+        parts.push((names[i].as_str(), Some(name), data));
+    }
+    let (s, _, v) = app
+        .multipart(
+            Method::POST,
+            &format!("/channels/{channel}/messages"),
+            Some(&u.token),
+            &parts,
+        )
+        .await;
+    (s, v)
+}
+
+async fn history_len(app: &TestApp, channel: &str, u: &User) -> usize {
+    let (_, v) = app
+        .get(&format!("/channels/{channel}/messages?limit=100"), u)
+        .await;
+    v.as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn files_upload_serve_with_signatures_and_reach_other_members() -> R {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let member = app.user("member").await;
+    let g = app.guild(&owner).await;
+    app.join(&g, &owner, &member).await;
+    let mut gw = app.gateway(&member).await;
+    let big = png(1200, 800);
+    let notes = "chapter 3 notes\n".repeat(50);
+    let (s, m) = send_files(
+        &app,
+        &g.general,
+        &owner,
+        json!({"content": "look", "attachments": [
+            {"id": 0, "description": "a black rectangle"},
+            {"id": 1, "filename": "my notes.txt"}]}),
+        &[("diagram.png", &big), ("ignored.txt", notes.as_bytes())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    let a = &m["attachments"][0];
+    assert_eq!(a["filename"], "diagram.png");
+    assert_eq!(a["content_type"], "image/png");
+    assert_eq!(a["size"], big.len());
+    assert_eq!((a["width"].as_u64(), a["height"].as_u64()), (Some(1200), Some(800)));
+    assert_eq!(a["description"], "a black rectangle");
+    let t = &m["attachments"][1];
+    assert_eq!(t["filename"], "my_notes.txt");
+    assert_eq!(t["content_type"], "text/plain; charset=utf-8");
+    assert!(t.get("width").is_none());
+    let url = a["url"].as_str().ok_or("url")?;
+    assert!(url.contains("ex=") && url.contains("&is=") && url.contains("&hm="), "{url}");
+    // The other member gets the files with the message, and can download them without a token.
+    let ev = gw.next_event("MESSAGE_CREATE").await;
+    assert_eq!(ev["attachments"][0]["id"], a["id"]);
+    let (s, h, bytes) = app.fetch(url, &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(bytes, big);
+    assert_eq!(h["content-type"], "image/png");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(h["content-disposition"].to_str()?.starts_with("inline"));
+    assert!(h["cache-control"].to_str()?.contains("private"));
+    // Ranges, conditional requests, and the thumbnail of the media URL.
+    let (s, h, part) = app.fetch(url, &[("Range", "bytes=0-99")]).await;
+    assert_eq!(s, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part, big[..100]);
+    assert_eq!(h["content-range"], format!("bytes 0-99/{}", big.len()));
+    let (s, _, _) = app.fetch(url, &[("Range", "bytes=99999999-")]).await;
+    assert_eq!(s, StatusCode::RANGE_NOT_SATISFIABLE);
+    let etag = h["etag"].to_str()?.to_owned();
+    let (s, _, _) = app.fetch(url, &[("If-None-Match", &etag)]).await;
+    assert_eq!(s, StatusCode::NOT_MODIFIED);
+    let proxy = format!("{}&width=400&height=300", a["proxy_url"].as_str().ok_or("proxy")?);
+    let (s, h, thumb) = app.fetch(&proxy, &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["content-type"], "image/jpeg");
+    let t = image::load_from_memory(&thumb)?;
+    assert_eq!((t.width(), t.height()), (512, 341));
+    // Forged, altered or expired signatures are 404, as is a file of another channel.
+    for bad in [
+        url.replace("&hm=", "&hm=00"),
+        url.replace(&format!("/{}/", g.general), "/1234567890123/"),
+        url.split('?').next().unwrap_or_default().to_owned(),
+    ] {
+        let (s, _, _) = app.fetch(&bad, &[]).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{bad}");
+    }
+    app.clock.advance_ms(25 * 3600 * 1000);
+    let (s, _, _) = app.fetch(url, &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "expired");
+    // Reading the message again signs fresh URLs.
+    let (_, again) = app
+        .get(
+            &format!("/channels/{}/messages/{}", g.general, m["id"].as_str().ok_or("id")?),
+            &member,
+        )
+        .await;
+    let fresh = again["attachments"][0]["url"].as_str().ok_or("url")?;
+    assert_ne!(fresh, url);
+    let (s, _, _) = app.fetch(fresh, &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    app.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_uploads_are_refused_and_leave_nothing_behind() -> R {
+    let app = TestApp::with(|c| c.upload_file_limit = 64 * 1024).await;
+    let owner = app.user("owner").await;
+    let member = app.user("member").await;
+    let g = app.guild(&owner).await;
+    app.join(&g, &owner, &member).await;
+    let before = history_len(&app, &g.general, &owner).await;
+    // Too large: 413 with Discord's code, read no further than the limit.
+    let huge = vec![b'a'; 100 * 1024];
+    let (s, v) = send_files(&app, &g.general, &owner, json!({}), &[("big.txt", &huge)]).await;
+    assert_eq!((s, v["code"].as_u64()), (StatusCode::PAYLOAD_TOO_LARGE, Some(40005)), "{v}");
+    // An image bomb is a field error naming the file; so is a corrupt image.
+    let (s, v) = send_files(
+        &app,
+        &g.general,
+        &owner,
+        json!({"content": "x"}),
+        &[("ok.txt", b"fine"), ("bomb.png", &bomb(100_000, 100_000))],
+    )
+    .await;
+    assert_eq!((s, v["code"].as_u64()), (StatusCode::BAD_REQUEST, Some(50035)), "{v}");
+    let err = v["errors"]["files"]["1"]["_errors"][0]["message"].as_str().unwrap_or("");
+    assert!(err.contains("bomb.png"), "{v}");
+    let (s, v) = send_files(&app, &g.general, &owner, json!({}), &[("b.png", &bomb(4000, 4000))])
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    // More than ten files.
+    let many: Vec<(&str, &[u8])> = (0..11).map(|_| ("f.txt", &b"x"[..])).collect();
+    let (s, v) = send_files(&app, &g.general, &owner, json!({}), &many).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    // A file whose post fails (reply to an unknown message) is removed at once.
+    let (s, _) = send_files(
+        &app,
+        &g.general,
+        &owner,
+        json!({"message_reference": {"message_id": "1234567890123456789"}}),
+        &[("a.txt", b"hello")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(history_len(&app, &g.general, &owner).await, before);
+    let app_state = app.app();
+    let left = app_state.store.sweepable_attachments(i64::MAX, 100).await?;
+    assert!(left.is_empty(), "{left:?}");
+    // Without ATTACH_FILES a member cannot upload (text still goes through).
+    let (_, roles) = app.get(&format!("/guilds/{}/roles", g.id), &owner).await;
+    let everyone = roles[0]["permissions"].as_str().ok_or("perms")?.parse::<u64>()?;
+    app.patch(
+        &format!("/guilds/{}/roles/{}", g.id, g.id),
+        &owner,
+        json!({"permissions": (everyone & !(1u64 << 15)).to_string()}),
+    )
+    .await;
+    let (s, v) = send_files(&app, &g.general, &member, json!({}), &[("a.txt", b"hi")]).await;
+    assert_eq!((s, v["code"].as_u64()), (StatusCode::FORBIDDEN, Some(50013)), "{v}");
+    // Forged types and path tricks: the bytes decide the type, the name loses its directories,
+    // and HTML never renders inline.
+    let html = b"<html><script>alert(document.cookie)</script></html>";
+    let (s, m) = send_files(
+        &app,
+        &g.general,
+        &owner,
+        json!({}),
+        &[("../../../etc/cat.png", html)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    let a = &m["attachments"][0];
+    assert_eq!(a["filename"], "cat.png");
+    assert_eq!(a["content_type"], "text/html");
+    assert!(a.get("width").is_none());
+    let (_, h, _) = app.fetch(a["url"].as_str().ok_or("url")?, &[]).await;
+    assert!(h["content-disposition"].to_str()?.starts_with("attachment"), "{h:?}");
+    assert!(h["content-security-policy"].to_str()?.contains("sandbox"));
+    assert_eq!(h["content-type"], "text/html");
+    app.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn edits_and_deletes_remove_files_from_storage() -> R {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let g = app.guild(&owner).await;
+    let (_, m) = send_files(
+        &app,
+        &g.general,
+        &owner,
+        json!({"content": "two files"}),
+        &[("a.txt", b"first"), ("b.txt", b"second")],
+    )
+    .await;
+    let mid = m["id"].as_str().ok_or("id")?.to_owned();
+    let keep = m["attachments"][0]["id"].as_str().ok_or("id")?.to_owned();
+    let dropped_url = m["attachments"][1]["url"].as_str().ok_or("url")?.to_owned();
+    // Edit: keep the first, drop the second, add a third.
+    let payload = json!({"attachments": [{"id": keep}, {"id": 0}]}).to_string();
+    let (s, _, e) = app
+        .multipart(
+            Method::PATCH,
+            &format!("/channels/{}/messages/{mid}", g.general),
+            Some(&owner.token),
+            &[("payload_json", None, payload.as_bytes()), ("files[0]", Some("c.txt"), b"third")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let names: Vec<&str> = e["attachments"]
+        .as_array()
+        .ok_or("list")?
+        .iter()
+        .filter_map(|a| a["filename"].as_str())
+        .collect();
+    assert_eq!(names, ["a.txt", "c.txt"]);
+    assert!(e["edited_timestamp"].is_string());
+    let (s, _, _) = app.fetch(&dropped_url, &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "a dropped file is gone");
+    // Deleting the message deletes its files from storage.
+    let kept_url = e["attachments"][0]["url"].as_str().ok_or("url")?.to_owned();
+    app.delete(&format!("/channels/{}/messages/{mid}", g.general), &owner)
+        .await;
+    let (s, _, _) = app.fetch(&kept_url, &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let state = app.app();
+    coterie_server::service::media::sweep_once(state).await?;
+    use futures_util::StreamExt;
+    use object_store::ObjectStore;
+    let objects: Vec<_> = state.media.objects.list(None).collect().await;
+    assert!(objects.is_empty(), "{objects:?}");
+    app.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn webhooks_post_files() -> R {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let g = app.guild(&owner).await;
+    let (s, w) = app
+        .post(
+            &format!("/channels/{}/webhooks", g.general),
+            &owner,
+            json!({"name": "ci"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{w}");
+    let path = format!(
+        "/webhooks/{}/{}?wait=true",
+        w["id"].as_str().ok_or("id")?,
+        w["token"].as_str().ok_or("token")?
+    );
+    let report = b"build 42 passed";
+    let (s, _, m) = app
+        .multipart(
+            Method::POST,
+            &path,
+            None,
+            &[("content", None, b"CI report"), ("files[0]", Some("report.log"), report)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    assert_eq!(m["content"], "CI report");
+    let (_, _, bytes) = app.fetch(m["attachments"][0]["url"].as_str().ok_or("url")?, &[]).await;
+    assert_eq!(bytes, report);
+    app.shutdown().await;
+    Ok(())
+}
