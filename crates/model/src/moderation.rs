@@ -29,6 +29,9 @@ pub mod action {
     pub const WEBHOOK_CREATE: u16 = 50;
     pub const WEBHOOK_UPDATE: u16 = 51;
     pub const WEBHOOK_DELETE: u16 = 52;
+    pub const EMOJI_CREATE: u16 = 60;
+    pub const EMOJI_UPDATE: u16 = 61;
+    pub const EMOJI_DELETE: u16 = 62;
     pub const MESSAGE_DELETE: u16 = 72;
     pub const MESSAGE_BULK_DELETE: u16 = 73;
     pub const MESSAGE_PIN: u16 = 74;

@@ -256,7 +256,9 @@ impl ServeArgs {
                     .iter()
                     .any(|p| s.starts_with(p))
                 {
-                    anyhow::bail!("storage: expected file:///path, memory:// or s3://bucket, got {s:?}");
+                    anyhow::bail!(
+                        "storage: expected file:///path, memory:// or s3://bucket, got {s:?}"
+                    );
                 }
                 s
             }

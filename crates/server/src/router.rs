@@ -3,8 +3,8 @@
 use crate::app::AppState;
 use crate::openapi::{self, list, none, object, of};
 use crate::routes::{
-    admin, apps, auth, cdn, channels, events, gateway, guilds, invites, messages, moderation, polls,
-    search, system, threads, users, webhooks,
+    admin, apps, auth, cdn, channels, emojis, events, gateway, guilds, invites, messages,
+    moderation, polls, search, system, threads, users, webhooks,
 };
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
@@ -91,6 +91,11 @@ fn api() -> (Router<AppState>, openapi::Doc) {
         post "/guilds/{guild_id}/rules/accept" moderation::accept_rules, "Accept the rules (Coterie)", none() => of::<guild::Member>();
         get "/guilds/{guild_id}/raid-protection" moderation::raid, "Raid protection settings (Coterie)", none() => object();
         put "/guilds/{guild_id}/raid-protection" moderation::set_raid, "Set raid protection; pause or resume invites (Coterie)", of::<s::moderation::RaidBody>() => object();
+        get "/guilds/{guild_id}/emojis" emojis::list, "Custom emoji", none() => list::<guild::Emoji>();
+        post "/guilds/{guild_id}/emojis" emojis::create, "Add a custom emoji (name, image data, roles)", of::<s::emojis::EmojiBody>() => of::<guild::Emoji>();
+        get "/guilds/{guild_id}/emojis/{emoji_id}" emojis::get, "A custom emoji", none() => of::<guild::Emoji>();
+        patch "/guilds/{guild_id}/emojis/{emoji_id}" emojis::modify, "Rename an emoji or set its roles", of::<s::emojis::EmojiBody>() => of::<guild::Emoji>();
+        delete "/guilds/{guild_id}/emojis/{emoji_id}" emojis::delete, "Delete a custom emoji", none() => none();
         get "/guilds/{guild_id}/invites" guilds::invites, "A guild's invites", none() => list::<Invite>();
         get "/guilds/{guild_id}/webhooks" webhooks::list_guild, "A guild's webhooks", none() => object();
         get "/guilds/{guild_id}/application-command-index" apps::guild_index, "Commands usable in a guild", none() => object();

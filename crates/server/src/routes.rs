@@ -6,6 +6,7 @@ pub mod apps;
 pub mod auth;
 pub mod cdn;
 pub mod channels;
+pub mod emojis;
 pub mod events;
 pub mod gateway;
 pub mod guilds;

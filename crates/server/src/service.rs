@@ -8,6 +8,7 @@ pub mod automod;
 pub mod channels;
 pub mod commands;
 pub mod dms;
+pub mod emojis;
 pub mod events;
 pub mod forums;
 pub mod guilds;

@@ -126,7 +126,11 @@ impl Store {
     }
 
     /// A file that may be served: uploaded to `channel_id` and held by a message that still exists.
-    pub async fn servable_attachment(&self, channel_id: i64, id: i64) -> Result<Option<AttachmentRow>> {
+    pub async fn servable_attachment(
+        &self,
+        channel_id: i64,
+        id: i64,
+    ) -> Result<Option<AttachmentRow>> {
         self.db
             .opt(
                 format!(

@@ -277,8 +277,12 @@ impl Store {
     /// Deletes one message; returns whether it existed.
     pub async fn delete_message(&self, channel_id: i64, id: i64) -> Result<bool> {
         let mut tx = self.db.begin().await?;
-        crate::media::release(&mut tx, "id = $1 and channel_id = $2", args![id, channel_id])
-            .await?;
+        crate::media::release(
+            &mut tx,
+            "id = $1 and channel_id = $2",
+            args![id, channel_id],
+        )
+        .await?;
         let n = tx
             .exec(
                 "delete from messages where id = $1 and channel_id = $2",

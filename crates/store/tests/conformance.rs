@@ -104,7 +104,7 @@ fn msg(id: i64, channel: i64, author: i64) -> NewMessage {
         mention_user_ids: vec![],
         mention_role_ids: vec![],
         poll: None,
-            attachment_ids: vec![],
+        attachment_ids: vec![],
     }
 }
 

@@ -4103,6 +4103,189 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v10/guilds/{guild_id}/emojis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Custom emoji */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Emoji"][];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add a custom emoji (name, image data, roles) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["EmojiBody"];
+                };
+            };
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Emoji"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v10/guilds/{guild_id}/emojis/{emoji_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A custom emoji */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Emoji"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a custom emoji */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success (no body, or 204) */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Rename an emoji or set its roles */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["EmojiBody"];
+                };
+            };
+            responses: {
+                /** @description Success */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Emoji"];
+                    };
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/api/v10/guilds/{guild_id}/invites": {
         parameters: {
             query?: never;
@@ -6561,6 +6744,56 @@ export interface components {
             roles?: components["schemas"]["Snowflake"][] | null;
             users?: components["schemas"]["Snowflake"][] | null;
         };
+        /**
+         * @description A file on a message. `url` and `proxy_url` are signed and expire (`ex`, `is`, `hm`); the
+         *     media URL also takes `width`/`height` and then serves a thumbnail when one exists.
+         */
+        Attachment: {
+            /** @description Media type, sniffed from the bytes. */
+            content_type?: string | null;
+            /** @description Alt text. */
+            description?: string | null;
+            /** @description File name (sanitised). */
+            filename: string;
+            /**
+             * Format: int64
+             * @description Attachment flags.
+             */
+            flags?: number;
+            /**
+             * Format: int32
+             * @description Image height.
+             */
+            height?: number | null;
+            /** @description Id. */
+            id: components["schemas"]["Snowflake"];
+            /** @description Media URL (accepts `width`/`height`). */
+            proxy_url: string;
+            /**
+             * Format: int64
+             * @description Bytes.
+             */
+            size: number;
+            /** @description Download URL. */
+            url: string;
+            /**
+             * Format: int32
+             * @description Image width.
+             */
+            width?: number | null;
+        };
+        /**
+         * @description An entry of a body's `attachments`: an existing file by id (edits), or a new one by its
+         *     `files[n]` index with an optional name and alt text.
+         */
+        AttachmentRef: {
+            /** @description Alt text. */
+            description?: string | null;
+            /** @description File name to use for a new file. */
+            filename?: string | null;
+            /** @description Snowflake of an existing file, or the index `n` of `files[n]`. */
+            id: string;
+        };
         /** @description `GET /guilds/{id}/audit-logs`. */
         AuditLog: {
             /** @description Always empty. */
@@ -6856,7 +7089,7 @@ export interface components {
         };
         /** @description `POST /guilds`. */
         CreateGuild: {
-            /** @description Ignored until icons arrive (issue #7). */
+            /** @description Image data (`data:image/png;base64,…`). */
             icon?: string | null;
             /** @description 2–100 characters. */
             name: string;
@@ -6864,6 +7097,8 @@ export interface components {
         /** @description Body of `POST /channels/{id}/messages`. */
         CreateMessage: {
             allowed_mentions?: components["schemas"]["AllowedMentions"] | null;
+            /** @description Names and alt text of the files sent as `files[n]` (`id` = n). */
+            attachments?: components["schemas"]["AttachmentRef"][] | null;
             components?: unknown[] | null;
             content?: string | null;
             embed?: unknown;
@@ -6904,11 +7139,40 @@ export interface components {
         /** @description Body of `PATCH /channels/{id}/messages/{id}`. */
         EditMessage: {
             allowed_mentions?: components["schemas"]["AllowedMentions"] | null;
+            /** @description The files to keep (existing ids) and to add (`files[n]` indexes); absent keeps them all. */
+            attachments?: components["schemas"]["AttachmentRef"][] | null;
             components?: unknown[] | null;
             content?: string | null;
             embeds?: unknown[] | null;
             /** Format: int64 */
             flags?: number | null;
+        };
+        /** @description A community's custom emoji (`<:name:id>`, `<a:name:id>` when animated). */
+        Emoji: {
+            /** @description A GIF. */
+            animated: boolean;
+            /** @description Usable. */
+            available: boolean;
+            /** @description Id. */
+            id: components["schemas"]["Snowflake"];
+            /** @description Managed by an integration: always false. */
+            managed: boolean;
+            /** @description Name. */
+            name: string;
+            /** @description Must be wrapped in colons: always true. */
+            require_colons: boolean;
+            /** @description Roles allowed to use it (empty: everyone). */
+            roles: components["schemas"]["Snowflake"][];
+            user?: components["schemas"]["User"] | null;
+        };
+        /** @description Body of emoji create and modify. */
+        EmojiBody: {
+            /** @description Image data (create only). */
+            image?: string | null;
+            /** @description 2–32 letters, digits and underscores. */
+            name?: string | null;
+            /** @description Roles allowed to use it. */
+            roles?: components["schemas"]["Snowflake"][] | null;
         };
         /** @description A forum tag. */
         ForumTag: {
@@ -6952,7 +7216,7 @@ export interface components {
             /** @description Discovery splash hash. */
             discovery_splash?: string | null;
             /** @description Custom emoji. */
-            emojis: unknown[];
+            emojis: components["schemas"]["Emoji"][];
             /**
              * Format: int32
              * @description 0–2.
@@ -7161,7 +7425,7 @@ export interface components {
         Message: {
             application_id?: components["schemas"]["Snowflake"] | null;
             /** @description Attachments. */
-            attachments: unknown[];
+            attachments: components["schemas"]["Attachment"][];
             /** @description Author. */
             author: components["schemas"]["User"];
             /** @description Channel. */
@@ -7255,6 +7519,8 @@ export interface components {
             description?: string | null;
             /** Format: int64 */
             explicit_content_filter?: number | null;
+            /** @description Image data, or null to remove the icon. */
+            icon?: string | null;
             name?: string | null;
             owner_id?: components["schemas"]["Snowflake"] | null;
             preferred_locale?: string | null;
@@ -7268,6 +7534,8 @@ export interface components {
         };
         /** @description Body of `PATCH /users/@me`. */
         ModifyMe: {
+            /** @description Image data (`data:image/png;base64,…`), or null to remove the avatar. */
+            avatar?: string | null;
             email?: string | null;
             global_name?: string | null;
             new_password?: string | null;

@@ -198,7 +198,11 @@ pub async fn guild_create(
         vec![]
     };
     Ok(Some(GatewayGuild {
-        guild: views::guild(&ctx.guild, &ctx.roles),
+        guild: views::guild(
+            &ctx.guild,
+            &ctx.roles,
+            crate::service::emojis::list_view(app, guild_id).await?,
+        ),
         joined_at: Timestamp(ctx.member.member.joined_at),
         large,
         unavailable: false,

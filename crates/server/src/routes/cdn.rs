@@ -50,7 +50,9 @@ fn parse_range(headers: &HeaderMap, size: u64) -> Wanted {
     let range = match (a.parse::<u64>().ok(), b.parse::<u64>().ok()) {
         (Some(s), Some(e)) if s <= e => Some((s, e.min(size.saturating_sub(1)))),
         (Some(s), None) if b.is_empty() => Some((s, size.saturating_sub(1))),
-        (None, Some(n)) if a.is_empty() && n > 0 => Some((size.saturating_sub(n), size.saturating_sub(1))),
+        (None, Some(n)) if a.is_empty() && n > 0 => {
+            Some((size.saturating_sub(n), size.saturating_sub(1)))
+        }
         _ => return Wanted::All,
     };
     match range {
@@ -116,7 +118,10 @@ async fn serve_object(app: &AppState, s: Serve<'_>, headers: &HeaderMap) -> Resp
     h.insert(header::CONTENT_TYPE, ct);
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
@@ -140,7 +145,13 @@ async fn serve_object(app: &AppState, s: Serve<'_>, headers: &HeaderMap) -> Resp
     let name = s.filename.unwrap_or("file");
     let ascii: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let value = format!(
         "{disposition}; filename=\"{ascii}\"; filename*=UTF-8''{}",
@@ -184,11 +195,10 @@ async fn attachment_inner(
     if inspect::url_name(&row.filename) != inspect::url_name(&name) && row.filename != name {
         return not_found();
     }
-    let expires = q
-        .ex
-        .as_deref()
-        .and_then(|e| i64::from_str_radix(e, 16).ok())
-        .unwrap_or(0);
+    let expires =
+        q.ex.as_deref()
+            .and_then(|e| i64::from_str_radix(e, 16).ok())
+            .unwrap_or(0);
     let max_age = (expires - app.now() / 1000).max(0);
     let cache = format!("private, max-age={max_age}, immutable");
     let small = |v: Option<u32>| v.is_some_and(|v| v <= media::images::THUMB);
@@ -272,7 +282,12 @@ fn hash_of(file: &str) -> Option<&str> {
     (ok_ext && ok_stem).then_some(stem)
 }
 
-async fn public_image(app: &AppState, key: ObjectPath, etag: String, headers: &HeaderMap) -> Response {
+async fn public_image(
+    app: &AppState,
+    key: ObjectPath,
+    etag: String,
+    headers: &HeaderMap,
+) -> Response {
     let Some(ct) = sniff_object(app, &key).await else {
         return not_found();
     };
@@ -340,11 +355,26 @@ mod tests {
 
     #[test]
     fn ranges_resolve_like_rfc_9110() {
-        assert!(matches!(parse_range(&h("bytes=0-9"), 100), Wanted::Part(0, 9)));
-        assert!(matches!(parse_range(&h("bytes=90-"), 100), Wanted::Part(90, 99)));
-        assert!(matches!(parse_range(&h("bytes=-10"), 100), Wanted::Part(90, 99)));
-        assert!(matches!(parse_range(&h("bytes=50-500"), 100), Wanted::Part(50, 99)));
-        assert!(matches!(parse_range(&h("bytes=100-"), 100), Wanted::Unsatisfiable));
+        assert!(matches!(
+            parse_range(&h("bytes=0-9"), 100),
+            Wanted::Part(0, 9)
+        ));
+        assert!(matches!(
+            parse_range(&h("bytes=90-"), 100),
+            Wanted::Part(90, 99)
+        ));
+        assert!(matches!(
+            parse_range(&h("bytes=-10"), 100),
+            Wanted::Part(90, 99)
+        ));
+        assert!(matches!(
+            parse_range(&h("bytes=50-500"), 100),
+            Wanted::Part(50, 99)
+        ));
+        assert!(matches!(
+            parse_range(&h("bytes=100-"), 100),
+            Wanted::Unsatisfiable
+        ));
         assert!(matches!(parse_range(&h("bytes=0-1,5-6"), 100), Wanted::All));
         assert!(matches!(parse_range(&h("items=0-1"), 100), Wanted::All));
         assert!(matches!(parse_range(&HeaderMap::new(), 100), Wanted::All));

@@ -36,7 +36,9 @@ pub async fn create(
     ApiPath(c): P1,
     WithFiles(b, files): WithFiles<messages::CreateMessage>,
 ) -> Result<Json<Message>, ApiError> {
-    Ok(Json(messages::create(&app, &a.user, c.get(), b, files).await?))
+    Ok(Json(
+        messages::create(&app, &a.user, c.get(), b, files).await?,
+    ))
 }
 
 /// `GET /channels/{id}/messages/{id}`.

@@ -1,10 +1,10 @@
 //! `/webhooks/*`, `/channels/{id}/webhooks`, `/guilds/{id}/webhooks`, and interactions.
 
-use crate::service::media::WithFiles;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::routes::no_content;
+use crate::service::media::WithFiles;
 use crate::service::{interactions, webhooks};
 use axum::Json;
 use axum::extract::{Path, State};

@@ -24,7 +24,7 @@ const MAX_GUILDS_PER_USER: usize = 200;
 pub struct CreateGuild {
     /// 2–100 characters.
     pub name: String,
-    /// Ignored until icons arrive (issue #7).
+    /// Image data (`data:image/png;base64,…`).
     #[serde(default)]
     pub icon: Option<String>,
 }
@@ -50,6 +50,9 @@ pub struct ModifyGuild {
     public_updates_channel_id: Option<Option<Snowflake>>,
     preferred_locale: Option<String>,
     owner_id: Option<Snowflake>,
+    /// Image data, or null to remove the icon.
+    #[serde(default, deserialize_with = "nullable")]
+    icon: Option<Option<String>>,
 }
 
 /// Creates a guild owned by `user` with Discord's default layout.
@@ -63,7 +66,15 @@ pub async fn create(app: &AppState, user: &UserRow, req: CreateGuild) -> Result<
         ));
     }
     let id = app.ids.next_i64();
-    let g = app
+    let icon = match req.icon.as_deref().filter(|i| !i.is_empty()) {
+        Some(uri) => Some(
+            crate::service::media::store_image(app, "icons", id, uri)
+                .await
+                .map_err(|e| field_error("icon", e.code, e.message))?,
+        ),
+        None => None,
+    };
+    let mut g = app
         .store
         .create_guild(NewGuild {
             id,
@@ -77,10 +88,22 @@ pub async fn create(app: &AppState, user: &UserRow, req: CreateGuild) -> Result<
             now: app.now(),
         })
         .await?;
+    if icon.is_some() {
+        g = app
+            .store
+            .update_guild(
+                g.id,
+                GuildPatch {
+                    icon: Some(icon),
+                    ..Default::default()
+                },
+            )
+            .await?;
+    }
     tracing::info!(guild.id = g.id, user.id = user.id, "guild created");
     announce_join(app, g.id, user.id).await?;
     let roles = app.store.roles(g.id).await?;
-    Ok(views::guild(&g, &roles))
+    Ok(views::guild(&g, &roles, vec![]))
 }
 
 /// Sends GUILD_CREATE to a user who just joined (or created) a guild and subscribes their sessions.
@@ -107,7 +130,8 @@ pub async fn get(
     with_counts: bool,
 ) -> Result<Guild, ApiError> {
     let ctx = GuildCtx::load(app, guild_id, user.id).await?;
-    let mut g = views::guild(&ctx.guild, &ctx.roles);
+    let emojis = crate::service::emojis::list_view(app, guild_id).await?;
+    let mut g = views::guild(&ctx.guild, &ctx.roles, emojis);
     if with_counts {
         g.approximate_member_count = Some(app.store.member_count(guild_id).await? as u64);
         g.approximate_presence_count = Some(online_count(app, guild_id).await?);
@@ -257,10 +281,24 @@ pub async fn modify(
         }
     }
     errs.into_result()?;
-    let before = audit::json(&views::guild(&ctx.guild, &ctx.roles));
+    if let Some(icon) = &req.icon {
+        p.icon = Some(match icon {
+            Some(uri) => Some(
+                crate::service::media::store_image(app, "icons", guild_id, uri)
+                    .await
+                    .map_err(|e| field_error("icon", e.code, e.message))?,
+            ),
+            None => None,
+        });
+    }
+    let emojis = crate::service::emojis::list_view(app, guild_id).await?;
+    let before = audit::json(&views::guild(&ctx.guild, &ctx.roles, emojis.clone()));
     let g = app.store.update_guild(guild_id, p).await?;
+    if g.icon != ctx.guild.icon {
+        crate::service::media::drop_image(app, "icons", guild_id, ctx.guild.icon.as_deref()).await;
+    }
     let roles = app.store.roles(guild_id).await?;
-    let view = views::guild(&g, &roles);
+    let view = views::guild(&g, &roles, emojis);
     audit::record(
         app,
         guild_id,
@@ -288,7 +326,14 @@ pub async fn delete(app: &AppState, user: &UserRow, guild_id: i64) -> Result<(),
     if !ctx.is_owner() {
         return Err(ApiError::MissingPermissions);
     }
+    let emojis = app.store.emojis(guild_id).await?;
     app.store.delete_guild(guild_id).await?;
+    // Files of its messages go with the sweeper; its images go now.
+    app.media.sweep_soon();
+    crate::service::media::drop_image(app, "icons", guild_id, ctx.guild.icon.as_deref()).await;
+    for e in emojis {
+        crate::service::media::delete(app, &crate::service::media::emoji_key(e.id)).await;
+    }
     tracing::info!(guild.id = guild_id, "guild deleted");
     let d = json!({"id": guild_id.to_string()});
     app.bus

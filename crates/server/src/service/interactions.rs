@@ -2,10 +2,10 @@
 //! INTERACTION_CREATE and answers once at `/interactions/{id}/{token}/callback` within 3 s; it
 //! may follow up and edit through `/webhooks/{application}/{token}` for 15 minutes.
 
-use crate::service::media::IncomingFile;
 use crate::app::AppState;
 use crate::bus::{Audience, Event};
 use crate::error::{ApiError, FieldErrors, Unknown, field_error};
+use crate::service::media::IncomingFile;
 use crate::service::messages::{CreateMessage, Draft, Posting, message_event};
 use crate::service::perms::{ChannelCtx, GuildCtx};
 use crate::service::{auth, commands, views};

@@ -155,9 +155,7 @@ pub async fn store_files(
     let mut errs = crate::error::FieldErrors::new();
     for f in files {
         let m = meta.iter().find(|m| m.index == f.index);
-        let name = m
-            .and_then(|m| m.filename.as_deref())
-            .unwrap_or(&f.filename);
+        let name = m.and_then(|m| m.filename.as_deref()).unwrap_or(&f.filename);
         match inspect::inspect(app, &f, name).await {
             Ok(c) => checked.push((f.index, c, m.and_then(|m| m.description.clone()))),
             Err(e) => errs.add(&format!("files.{}", f.index), e),
@@ -200,16 +198,100 @@ pub async fn store_files(
     Ok(rows)
 }
 
+/// Largest avatar, icon or emoji image accepted, decoded from its data URI.
+pub const MAX_IMAGE_DATA: usize = 10 << 20;
+
+/// Decodes Discord's image data (`data:image/png;base64,…`, also jpeg, gif and webp).
+pub fn image_data(uri: &str, max: usize) -> Result<Bytes, coterie_model::validate::FieldError> {
+    use base64::Engine;
+    use coterie_model::validate::FieldError;
+    let bad = || FieldError::new("IMAGE_INVALID", "Invalid image data");
+    let rest = uri.trim().strip_prefix("data:").ok_or_else(bad)?;
+    let (mime, b64) = rest.split_once(";base64,").ok_or_else(bad)?;
+    if !images::is_image(mime) {
+        return Err(bad());
+    }
+    if b64.len() / 4 * 3 > max + 3 {
+        return Err(FieldError::new(
+            "BINARY_TYPE_MAX_SIZE",
+            format!("File cannot be larger than {} kb.", max / 1024),
+        ));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|_| bad())?;
+    if bytes.len() > max {
+        return Err(FieldError::new(
+            "BINARY_TYPE_MAX_SIZE",
+            format!("File cannot be larger than {} kb.", max / 1024),
+        ));
+    }
+    Ok(Bytes::from(bytes))
+}
+
+/// Runs CPU-heavy image work off the async threads, a few at a time.
+pub async fn decode_blocking<T: Send + 'static>(
+    app: &AppState,
+    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, coterie_model::validate::FieldError> {
+    use coterie_model::validate::FieldError;
+    let _permit = app
+        .media
+        .decode_permits
+        .acquire()
+        .await
+        .map_err(|_| FieldError::new("IMAGE_INVALID", "The server is shutting down."))?;
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| FieldError::new("IMAGE_INVALID", "The image could not be read."))?
+        .map_err(|e| FieldError::new("IMAGE_INVALID", e))
+}
+
+/// Stores an avatar (`avatars`) or icon (`icons`) from image data: made at most 1024 pixels a
+/// side and PNG. Returns its hash (32 hex characters, Discord's form).
+pub async fn store_image(
+    app: &AppState,
+    kind: &str,
+    owner: i64,
+    uri: &str,
+) -> Result<String, coterie_model::validate::FieldError> {
+    use sha2::{Digest, Sha256};
+    let raw = image_data(uri, MAX_IMAGE_DATA)?;
+    let png = decode_blocking(app, move || images::normalize(&raw, 1024)).await?;
+    let digest = Sha256::digest(&png);
+    let hash: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    put(app, &images_key(kind, owner, &hash), png)
+        .await
+        .map_err(|_| {
+            coterie_model::validate::FieldError::new(
+                "IMAGE_INVALID",
+                "The image could not be stored.",
+            )
+        })?;
+    Ok(hash)
+}
+
+/// Deletes an object, best effort (a leftover is only wasted space; it is logged).
+pub async fn delete(app: &AppState, key: &ObjectPath) {
+    match app.media.objects.delete(key).await {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+        Err(e) => tracing::warn!(error = %e, key = %key, "an object could not be deleted"),
+    }
+}
+
+/// Deletes a replaced avatar or icon.
+pub async fn drop_image(app: &AppState, kind: &str, owner: i64, hash: Option<&str>) {
+    if let Some(h) = hash {
+        delete(app, &images_key(kind, owner, h)).await;
+    }
+}
+
 /// Gives uploads that did not make it into a message back to the sweeper at once.
 pub async fn abandon(app: &AppState, rows: &[AttachmentRow]) {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     for r in rows {
         for thumb in [false, true] {
-            let _ = app
-                .media
-                .objects
-                .delete(&attachment_key(r.channel_id, r.id, thumb))
-                .await;
+            delete(app, &attachment_key(r.channel_id, r.id, thumb)).await;
         }
     }
     if let Err(e) = app.store.delete_attachment_rows(&ids).await {
@@ -231,7 +313,13 @@ pub async fn views(
     Ok(rows
         .iter()
         .map(|r| {
-            let q = sign::query(&key, r.channel_id, r.id, now_s, app.config.attachment_url_ttl);
+            let q = sign::query(
+                &key,
+                r.channel_id,
+                r.id,
+                now_s,
+                app.config.attachment_url_ttl,
+            );
             let path = format!(
                 "/attachments/{}/{}/{}",
                 r.channel_id,

@@ -6,6 +6,8 @@ use crate::bus::{Audience, Event};
 use crate::error::{ApiError, FieldErrors, Unknown, field_error};
 use crate::service::audit::{self, Entry};
 use crate::service::automod;
+use crate::service::media::upload::AttachmentRef;
+use crate::service::media::{self, IncomingFile};
 use crate::service::perms::ChannelCtx;
 use crate::service::views;
 use coterie_model::channel::kind as channel_kind;
@@ -14,8 +16,6 @@ use coterie_model::moderation::action;
 use coterie_model::{Intents, Permissions, Snowflake};
 use coterie_store::{MessagePage, MessagePatch, UserRow};
 use serde::Deserialize;
-use crate::service::media::upload::AttachmentRef;
-use crate::service::media::{self, IncomingFile};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 

@@ -1,4 +1,4 @@
-//! Reactions (unicode emoji; custom emoji arrive with issue #7).
+//! Reactions with unicode emoji and custom emoji (`name:id`).
 
 use crate::app::AppState;
 use crate::bus::Event;
@@ -21,12 +21,23 @@ pub struct UsersQuery {
     limit: Option<i64>,
 }
 
-/// Validates a unicode emoji from the path and returns its storage key.
+/// A custom emoji in a path: `name:id` or `a:name:id`.
+fn custom(e: &str) -> Option<(&str, i64)> {
+    let e = e.strip_prefix("a:").unwrap_or(e);
+    let (name, id) = e.rsplit_once(':')?;
+    let ok = (1..=32).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    Some((name, id.parse().ok().filter(|_| ok)?))
+}
+
+/// Validates an emoji from the path and returns its storage key (the emoji itself, or
+/// `name:id` for custom emoji).
 pub fn emoji_key(raw: &str) -> Result<String, ApiError> {
     let e = raw.trim();
     if e.contains(':') {
-        // `name:id` custom emoji: none exist yet.
-        return Err(ApiError::Unknown(Unknown::Emoji));
+        return custom(e)
+            .map(|(name, id)| format!("{name}:{id}"))
+            .ok_or(ApiError::Unknown(Unknown::Emoji));
     }
     let keycap = e
         .chars()
@@ -70,7 +81,24 @@ pub async fn add(
 ) -> Result<(), ApiError> {
     let ctx = ChannelCtx::load(app, channel_id, user.id).await?;
     ctx.require(Permissions::READ_MESSAGE_HISTORY)?;
-    let key = emoji_key(emoji)?;
+    let mut key = emoji_key(emoji)?;
+    if let Some((_, id)) = custom(&key) {
+        // A custom emoji must exist; one from another community needs USE_EXTERNAL_EMOJIS and
+        // membership there.
+        let e = app
+            .store
+            .emoji(id)
+            .await?
+            .filter(|e| e.available)
+            .ok_or(ApiError::Unknown(Unknown::Emoji))?;
+        if ctx.guild_id() != Some(e.guild_id) {
+            ctx.require(Permissions::USE_EXTERNAL_EMOJIS)?;
+            if app.store.member(e.guild_id, user.id).await?.is_none() {
+                return Err(ApiError::Unknown(Unknown::Emoji));
+            }
+        }
+        key = format!("{}:{}", e.name, e.id);
+    }
     let m = app
         .store
         .message(channel_id, message_id)
@@ -240,7 +268,13 @@ mod tests {
         assert!(emoji_key("👍🏽").is_ok());
         assert!(emoji_key("1\u{FE0F}\u{20E3}").is_ok());
         assert!(emoji_key("thumbsup").is_err());
-        assert!(emoji_key("name:123").is_err());
+        assert_eq!(
+            emoji_key("party_cat:123").ok().as_deref(),
+            Some("party_cat:123")
+        );
+        assert_eq!(emoji_key("a:dance:42").ok().as_deref(), Some("dance:42"));
+        assert!(emoji_key("bad name:123").is_err());
+        assert!(emoji_key("name:abc").is_err());
         assert!(emoji_key("").is_err());
     }
 }

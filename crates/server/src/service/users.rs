@@ -18,6 +18,9 @@ pub struct ModifyMe {
     global_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     email: Option<Option<String>>,
+    /// Image data (`data:image/png;base64,…`), or null to remove the avatar.
+    #[serde(default, deserialize_with = "nullable")]
+    avatar: Option<Option<String>>,
     /// The current password (needed to change username, email or password).
     password: Option<String>,
     new_password: Option<String>,
@@ -94,6 +97,16 @@ pub async fn modify_me(
         }
     }
     errs.into_result()?;
+    if let Some(a) = &b.avatar {
+        p.avatar = Some(match a {
+            Some(uri) => Some(
+                crate::service::media::store_image(app, "avatars", user.id, uri)
+                    .await
+                    .map_err(|e| field_error("avatar", e.code, e.message))?,
+            ),
+            None => None,
+        });
+    }
     let email_changed = p.email.as_ref().is_some_and(|e| {
         e.as_deref().map(str::to_lowercase) != user.email.as_deref().map(str::to_lowercase)
     });
@@ -118,6 +131,9 @@ pub async fn modify_me(
             ),
             other => other.into(),
         })?;
+    if updated.avatar != user.avatar {
+        crate::service::media::drop_image(app, "avatars", user.id, user.avatar.as_deref()).await;
+    }
     let mut token = None;
     if let Some(np) = b.new_password {
         let hash = auth::hash_password(app, np).await?;

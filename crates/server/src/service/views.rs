@@ -258,7 +258,7 @@ pub async fn members(app: &AppState, ms: &[MemberWithRoles]) -> Result<Vec<Membe
 
 /// The REST guild object.
 #[must_use]
-pub fn guild(g: &GuildRow, roles: &[RoleRow]) -> Guild {
+pub fn guild(g: &GuildRow, roles: &[RoleRow], emojis: Vec<coterie_model::guild::Emoji>) -> Guild {
     Guild {
         id: sf(g.id),
         name: g.name.clone(),
@@ -280,7 +280,7 @@ pub fn guild(g: &GuildRow, roles: &[RoleRow]) -> Guild {
         premium_progress_bar_enabled: false,
         preferred_locale: g.preferred_locale.clone(),
         features: vec![],
-        emojis: vec![],
+        emojis,
         stickers: vec![],
         application_id: None,
         system_channel_id: g.system_channel_id.map(sf),

@@ -2,11 +2,11 @@
 //! token (Discord's JSON or Slack's), with their messages editable through the same token.
 //! `/webhooks/{id}/{token}` also serves interaction follow-ups when `id` is an application.
 
-use crate::service::media::IncomingFile;
 use crate::app::AppState;
 use crate::bus::{Audience, Event};
 use crate::error::{ApiError, FieldErrors, Unknown, field_error};
 use crate::service::audit::{self, Entry};
+use crate::service::media::IncomingFile;
 use crate::service::messages::{CreateMessage, Draft, Posting};
 use crate::service::perms::ChannelCtx;
 use crate::service::views;

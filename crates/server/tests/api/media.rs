@@ -76,14 +76,20 @@ async fn files_upload_serve_with_signatures_and_reach_other_members() -> R {
     assert_eq!(a["filename"], "diagram.png");
     assert_eq!(a["content_type"], "image/png");
     assert_eq!(a["size"], big.len());
-    assert_eq!((a["width"].as_u64(), a["height"].as_u64()), (Some(1200), Some(800)));
+    assert_eq!(
+        (a["width"].as_u64(), a["height"].as_u64()),
+        (Some(1200), Some(800))
+    );
     assert_eq!(a["description"], "a black rectangle");
     let t = &m["attachments"][1];
     assert_eq!(t["filename"], "my_notes.txt");
     assert_eq!(t["content_type"], "text/plain; charset=utf-8");
     assert!(t.get("width").is_none());
     let url = a["url"].as_str().ok_or("url")?;
-    assert!(url.contains("ex=") && url.contains("&is=") && url.contains("&hm="), "{url}");
+    assert!(
+        url.contains("ex=") && url.contains("&is=") && url.contains("&hm="),
+        "{url}"
+    );
     // The other member gets the files with the message, and can download them without a token.
     let ev = gw.next_event("MESSAGE_CREATE").await;
     assert_eq!(ev["attachments"][0]["id"], a["id"]);
@@ -104,7 +110,10 @@ async fn files_upload_serve_with_signatures_and_reach_other_members() -> R {
     let etag = h["etag"].to_str()?.to_owned();
     let (s, _, _) = app.fetch(url, &[("If-None-Match", &etag)]).await;
     assert_eq!(s, StatusCode::NOT_MODIFIED);
-    let proxy = format!("{}&width=400&height=300", a["proxy_url"].as_str().ok_or("proxy")?);
+    let proxy = format!(
+        "{}&width=400&height=300",
+        a["proxy_url"].as_str().ok_or("proxy")?
+    );
     let (s, h, thumb) = app.fetch(&proxy, &[]).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(h["content-type"], "image/jpeg");
@@ -125,7 +134,11 @@ async fn files_upload_serve_with_signatures_and_reach_other_members() -> R {
     // Reading the message again signs fresh URLs.
     let (_, again) = app
         .get(
-            &format!("/channels/{}/messages/{}", g.general, m["id"].as_str().ok_or("id")?),
+            &format!(
+                "/channels/{}/messages/{}",
+                g.general,
+                m["id"].as_str().ok_or("id")?
+            ),
             &member,
         )
         .await;
@@ -148,7 +161,11 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind() -> R {
     // Too large: 413 with Discord's code, read no further than the limit.
     let huge = vec![b'a'; 100 * 1024];
     let (s, v) = send_files(&app, &g.general, &owner, json!({}), &[("big.txt", &huge)]).await;
-    assert_eq!((s, v["code"].as_u64()), (StatusCode::PAYLOAD_TOO_LARGE, Some(40005)), "{v}");
+    assert_eq!(
+        (s, v["code"].as_u64()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some(40005)),
+        "{v}"
+    );
     // An image bomb is a field error naming the file; so is a corrupt image.
     let (s, v) = send_files(
         &app,
@@ -158,11 +175,23 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind() -> R {
         &[("ok.txt", b"fine"), ("bomb.png", &bomb(100_000, 100_000))],
     )
     .await;
-    assert_eq!((s, v["code"].as_u64()), (StatusCode::BAD_REQUEST, Some(50035)), "{v}");
-    let err = v["errors"]["files"]["1"]["_errors"][0]["message"].as_str().unwrap_or("");
+    assert_eq!(
+        (s, v["code"].as_u64()),
+        (StatusCode::BAD_REQUEST, Some(50035)),
+        "{v}"
+    );
+    let err = v["errors"]["files"]["1"]["_errors"][0]["message"]
+        .as_str()
+        .unwrap_or("");
     assert!(err.contains("bomb.png"), "{v}");
-    let (s, v) = send_files(&app, &g.general, &owner, json!({}), &[("b.png", &bomb(4000, 4000))])
-        .await;
+    let (s, v) = send_files(
+        &app,
+        &g.general,
+        &owner,
+        json!({}),
+        &[("b.png", &bomb(4000, 4000))],
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     // More than ten files.
     let many: Vec<(&str, &[u8])> = (0..11).map(|_| ("f.txt", &b"x"[..])).collect();
@@ -184,7 +213,10 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind() -> R {
     assert!(left.is_empty(), "{left:?}");
     // Without ATTACH_FILES a member cannot upload (text still goes through).
     let (_, roles) = app.get(&format!("/guilds/{}/roles", g.id), &owner).await;
-    let everyone = roles[0]["permissions"].as_str().ok_or("perms")?.parse::<u64>()?;
+    let everyone = roles[0]["permissions"]
+        .as_str()
+        .ok_or("perms")?
+        .parse::<u64>()?;
     app.patch(
         &format!("/guilds/{}/roles/{}", g.id, g.id),
         &owner,
@@ -192,7 +224,11 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind() -> R {
     )
     .await;
     let (s, v) = send_files(&app, &g.general, &member, json!({}), &[("a.txt", b"hi")]).await;
-    assert_eq!((s, v["code"].as_u64()), (StatusCode::FORBIDDEN, Some(50013)), "{v}");
+    assert_eq!(
+        (s, v["code"].as_u64()),
+        (StatusCode::FORBIDDEN, Some(50013)),
+        "{v}"
+    );
     // Forged types and path tricks: the bytes decide the type, the name loses its directories,
     // and HTML never renders inline.
     let html = b"<html><script>alert(document.cookie)</script></html>";
@@ -210,7 +246,10 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind() -> R {
     assert_eq!(a["content_type"], "text/html");
     assert!(a.get("width").is_none());
     let (_, h, _) = app.fetch(a["url"].as_str().ok_or("url")?, &[]).await;
-    assert!(h["content-disposition"].to_str()?.starts_with("attachment"), "{h:?}");
+    assert!(
+        h["content-disposition"].to_str()?.starts_with("attachment"),
+        "{h:?}"
+    );
     assert!(h["content-security-policy"].to_str()?.contains("sandbox"));
     assert_eq!(h["content-type"], "text/html");
     app.shutdown().await;
@@ -240,7 +279,10 @@ async fn edits_and_deletes_remove_files_from_storage() -> R {
             Method::PATCH,
             &format!("/channels/{}/messages/{mid}", g.general),
             Some(&owner.token),
-            &[("payload_json", None, payload.as_bytes()), ("files[0]", Some("c.txt"), b"third")],
+            &[
+                ("payload_json", None, payload.as_bytes()),
+                ("files[0]", Some("c.txt"), b"third"),
+            ],
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{e}");
@@ -294,13 +336,207 @@ async fn webhooks_post_files() -> R {
             Method::POST,
             &path,
             None,
-            &[("content", None, b"CI report"), ("files[0]", Some("report.log"), report)],
+            &[
+                ("content", None, b"CI report"),
+                ("files[0]", Some("report.log"), report),
+            ],
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{m}");
     assert_eq!(m["content"], "CI report");
-    let (_, _, bytes) = app.fetch(m["attachments"][0]["url"].as_str().ok_or("url")?, &[]).await;
+    let (_, _, bytes) = app
+        .fetch(m["attachments"][0]["url"].as_str().ok_or("url")?, &[])
+        .await;
     assert_eq!(bytes, report);
+    app.shutdown().await;
+    Ok(())
+}
+
+fn data_uri(bytes: &[u8]) -> String {
+    use base64::Engine;
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+#[tokio::test]
+async fn avatars_and_icons_are_stored_as_hashes_and_served() -> R {
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    let g = app.guild(&alice).await;
+    let (s, me) = app
+        .patch(
+            "/users/@me",
+            &alice,
+            json!({"avatar": data_uri(&png(2000, 1000))}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{me}");
+    let hash = me["avatar"].as_str().ok_or("hash")?.to_owned();
+    assert!(
+        hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{hash}"
+    );
+    let root = app.base.trim_end_matches("/api/v10").to_owned();
+    let url = format!("{root}/cdn/avatars/{}/{hash}.png?size=128", alice.id);
+    let (s, h, bytes) = app.fetch(&url, &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["content-type"], "image/png");
+    assert!(h["cache-control"].to_str()?.contains("immutable"));
+    let img = image::load_from_memory(&bytes)?;
+    assert_eq!((img.width(), img.height()), (1024, 512), "bounded to 1024");
+    // Bad data is a field error and changes nothing.
+    let (s, v) = app
+        .patch(
+            "/users/@me",
+            &alice,
+            json!({"avatar": "data:image/png;base64,bm9wZQ=="}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_u64()),
+        (StatusCode::BAD_REQUEST, Some(50035)),
+        "{v}"
+    );
+    assert!(v["errors"]["avatar"].is_object());
+    let (s, v) = app
+        .patch(
+            "/users/@me",
+            &alice,
+            json!({"avatar": data_uri(&bomb(90_000, 90_000))}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (_, me) = app.get("/users/@me", &alice).await;
+    assert_eq!(me["avatar"], hash.as_str());
+    // Removing it removes the image.
+    let (_, me) = app
+        .patch("/users/@me", &alice, json!({"avatar": null}))
+        .await;
+    assert!(me["avatar"].is_null());
+    let (s, _, _) = app.fetch(&url, &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Community icons.
+    let (s, gv) = app
+        .patch(
+            &format!("/guilds/{}", g.id),
+            &alice,
+            json!({"icon": data_uri(&png(64, 64))}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{gv}");
+    let icon = gv["icon"].as_str().ok_or("icon")?;
+    let (s, _, _) = app
+        .fetch(&format!("{root}/cdn/icons/{}/{icon}.webp", g.id), &[])
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    app.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn custom_emoji_crud_events_and_reactions() -> R {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let member = app.user("member").await;
+    let g = app.guild(&owner).await;
+    app.join(&g, &owner, &member).await;
+    let mut gw = app.gateway(&member).await;
+    let path = format!("/guilds/{}/emojis", g.id);
+    let (s, v) = app
+        .post(
+            &path,
+            &owner,
+            json!({"name": "x", "image": data_uri(&png(32, 32))}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_u64()),
+        (StatusCode::BAD_REQUEST, Some(50035)),
+        "{v}"
+    );
+    let (s, v) = app
+        .post(
+            &path,
+            &member,
+            json!({"name": "party_cat", "image": data_uri(&png(32, 32))}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, e) = app
+        .post(
+            &path,
+            &owner,
+            json!({"name": "party_cat", "image": data_uri(&png(300, 300))}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    assert_eq!(
+        (e["name"].as_str(), e["animated"].as_bool()),
+        (Some("party_cat"), Some(false))
+    );
+    assert_eq!(e["require_colons"], true);
+    let id = e["id"].as_str().ok_or("id")?.to_owned();
+    let ev = gw.next_event("GUILD_EMOJIS_UPDATE").await;
+    assert_eq!(ev["emojis"][0]["id"], id.as_str());
+    let (_, guild) = app.get(&format!("/guilds/{}", g.id), &member).await;
+    assert_eq!(guild["emojis"][0]["name"], "party_cat");
+    let root = app.base.trim_end_matches("/api/v10").to_owned();
+    let (s, _, bytes) = app.fetch(&format!("{root}/cdn/emojis/{id}.png"), &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    let img = image::load_from_memory(&bytes)?;
+    assert_eq!(img.width(), 128, "emoji images are at most 128 pixels");
+    // Reacting with it; an unknown custom emoji is 10014.
+    let m = app.create_message(&g.general, &owner, "party").await;
+    let mid = m["id"].as_str().ok_or("id")?;
+    let (s, _) = app
+        .put(
+            &format!(
+                "/channels/{}/messages/{mid}/reactions/party_cat:{id}/@me",
+                g.general
+            ),
+            &member,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let ev = gw.next_event("MESSAGE_REACTION_ADD").await;
+    assert_eq!(ev["emoji"]["id"], id.as_str());
+    let (s, v) = app
+        .put(
+            &format!(
+                "/channels/{}/messages/{mid}/reactions/nope:1234567890123/@me",
+                g.general
+            ),
+            &member,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_u64()),
+        (StatusCode::NOT_FOUND, Some(10014)),
+        "{v}"
+    );
+    // Rename, then delete: the image goes too.
+    let (s, e2) = app
+        .patch(
+            &format!("{path}/{id}"),
+            &owner,
+            json!({"name": "party_parrot"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e2["name"].as_str()),
+        (StatusCode::OK, Some("party_parrot")),
+        "{e2}"
+    );
+    let (s, _) = app.delete(&format!("{path}/{id}"), &owner).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _, _) = app.fetch(&format!("{root}/cdn/emojis/{id}.png"), &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, list) = app.get(&path, &owner).await;
+    assert_eq!(list, json!([]));
     app.shutdown().await;
     Ok(())
 }

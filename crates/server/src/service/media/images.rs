@@ -148,7 +148,10 @@ mod tests {
     fn bombs_and_garbage_are_refused_before_decoding() {
         assert!(dimensions(&bomb(100_000, 100_000)).is_err());
         assert!(dimensions(&bomb(16_000, 16_000)).is_err(), "256 megapixels");
-        assert!(measure_and_thumbnail(&bomb(4_000, 4_000)).is_err(), "truncated data");
+        assert!(
+            measure_and_thumbnail(&bomb(4_000, 4_000)).is_err(),
+            "truncated data"
+        );
         assert!(measure_and_thumbnail(b"\x89PNG\r\n\x1a\nnope").is_err());
     }
 

@@ -108,9 +108,20 @@ pub fn sniff(bytes: &[u8]) -> String {
 pub fn inline_safe(content_type: &str) -> bool {
     matches!(
         content_type,
-        "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "video/mp4" | "video/webm"
-            | "video/quicktime" | "audio/mpeg" | "audio/ogg" | "audio/wav" | "audio/x-wav"
-            | "audio/x-flac" | "audio/mp4" | "application/pdf"
+        "image/png"
+            | "image/jpeg"
+            | "image/gif"
+            | "image/webp"
+            | "video/mp4"
+            | "video/webm"
+            | "video/quicktime"
+            | "audio/mpeg"
+            | "audio/ogg"
+            | "audio/wav"
+            | "audio/x-wav"
+            | "audio/x-flac"
+            | "audio/mp4"
+            | "application/pdf"
     ) || content_type.starts_with("text/plain")
 }
 
@@ -127,23 +138,13 @@ pub async fn inspect(app: &AppState, f: &IncomingFile, name: &str) -> Result<Che
         thumbnail: None,
     };
     if images::is_image(&checked.content_type) {
-        let permit = app
-            .media
-            .decode_permits
-            .acquire()
-            .await
-            .map_err(|_| FieldError::new("FILE_UPLOAD_FAILED", "The server is shutting down."))?;
         let bytes = checked.bytes.clone();
-        let result = tokio::task::spawn_blocking(move || images::measure_and_thumbnail(&bytes))
-            .await
-            .map_err(|_| FieldError::new("IMAGE_INVALID", "The image could not be read."))?;
-        drop(permit);
-        let (dims, thumb) = result.map_err(|e| {
-            FieldError::new(
-                "IMAGE_INVALID",
-                format!("{}: {e}", checked.filename),
-            )
-        })?;
+        let (dims, thumb) =
+            super::decode_blocking(app, move || images::measure_and_thumbnail(&bytes))
+                .await
+                .map_err(|e| {
+                    FieldError::new(e.code, format!("{}: {}", checked.filename, e.message))
+                })?;
         checked.dims = Some(dims);
         checked.thumbnail = thumb;
     }
@@ -174,8 +175,14 @@ mod tests {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "image/png");
         assert_eq!(sniff(b"%PDF-1.7\n"), "application/pdf");
         assert_eq!(sniff(b"<html><script>alert(1)</script>"), "text/html");
-        assert_eq!(sniff(b"  <svg xmlns='http://www.w3.org/2000/svg'>"), "image/svg+xml");
-        assert_eq!(sniff("hello, wörld".as_bytes()), "text/plain; charset=utf-8");
+        assert_eq!(
+            sniff(b"  <svg xmlns='http://www.w3.org/2000/svg'>"),
+            "image/svg+xml"
+        );
+        assert_eq!(
+            sniff("hello, wörld".as_bytes()),
+            "text/plain; charset=utf-8"
+        );
         assert_eq!(sniff(b"\x00\x01\x02\x03"), "application/octet-stream");
         assert!(!inline_safe("text/html"));
         assert!(inline_safe("image/png"));

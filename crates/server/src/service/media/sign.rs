@@ -98,7 +98,10 @@ mod tests {
         assert!(verify(&key, 10, 20, &q, 1_000_000));
         assert!(!verify(&key, 10, 21, &q, 1_000_000), "another file");
         assert!(!verify(&key, 11, 20, &q, 1_000_000), "another channel");
-        assert!(!verify(&derive_key("other"), 10, 20, &q, 1_000_000), "another key");
+        assert!(
+            !verify(&derive_key("other"), 10, 20, &q, 1_000_000),
+            "another key"
+        );
         assert!(!verify(&key, 10, 20, &q, 1_000_000 + 86_400), "expired");
         let mut forged = q;
         forged.ex = Some(format!("{:x}", 9_000_000_000u64));

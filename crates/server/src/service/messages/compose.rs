@@ -655,14 +655,9 @@ pub async fn post_with_files(
     if files.is_empty() {
         return post(app, ctx, d, p).await;
     }
-    let rows = crate::service::media::store_files(
-        app,
-        ctx.channel.id,
-        p.author.id,
-        files,
-        &d.file_meta,
-    )
-    .await?;
+    let rows =
+        crate::service::media::store_files(app, ctx.channel.id, p.author.id, files, &d.file_meta)
+            .await?;
     d.attachments = rows.clone();
     match post(app, ctx, d, p).await {
         Ok(v) => Ok(v),
