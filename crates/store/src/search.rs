@@ -145,7 +145,17 @@ impl Store {
                 "link" => "(m.content like '%http://%' or m.content like '%https://%')".to_owned(),
                 "embed" => "m.embeds <> '[]'".to_owned(),
                 "poll" => "exists (select 1 from polls p where p.message_id = m.id)".to_owned(),
-                // Attachments arrive with media (issue 7's files); until then nothing has them.
+                "file" => "exists (select 1 from attachments a where a.message_id = m.id)".to_owned(),
+                "image" | "video" | "sound" => {
+                    let prefix = match h.as_str() {
+                        "image" => "image/",
+                        "video" => "video/",
+                        _ => "audio/",
+                    };
+                    format!(
+                        "exists (select 1 from attachments a where a.message_id = m.id and a.content_type like '{prefix}%')"
+                    )
+                }
                 _ => "1 = 0".to_owned(),
             });
         }

@@ -540,3 +540,38 @@ async fn custom_emoji_crud_events_and_reactions() -> R {
     app.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn search_filters_by_kind_of_file() -> R {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let g = app.guild(&owner).await;
+    let img = png(8, 8);
+    send_files(
+        &app,
+        &g.general,
+        &owner,
+        json!({"content": "pic"}),
+        &[("a.png", &img)],
+    )
+    .await;
+    send_files(
+        &app,
+        &g.general,
+        &owner,
+        json!({"content": "doc"}),
+        &[("a.txt", b"words")],
+    )
+    .await;
+    app.create_message(&g.general, &owner, "plain").await;
+    let q = |has: &str| format!("/guilds/{}/messages/search?has={has}", g.id);
+    let (_, v) = app.get(&q("file"), &owner).await;
+    assert_eq!(v["total_results"], 2, "{v}");
+    let (_, v) = app.get(&q("image"), &owner).await;
+    assert_eq!(v["total_results"], 1, "{v}");
+    assert_eq!(v["messages"][0][0]["attachments"][0]["filename"], "a.png");
+    let (_, v) = app.get(&q("video"), &owner).await;
+    assert_eq!(v["total_results"], 0, "{v}");
+    app.shutdown().await;
+    Ok(())
+}
