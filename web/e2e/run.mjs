@@ -5,6 +5,7 @@ import { createServer } from "node:http";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deflateSync } from "node:zlib";
 import { chromium } from "playwright-core";
 
 const BIN = process.argv[2];
@@ -63,6 +64,36 @@ async function send(page, text) {
   const box = page.locator(".composer textarea");
   await box.fill(text);
   await box.press("Enter");
+}
+
+/** A solid-colour RGB PNG, w×h. */
+function png(w, h, rgb = [40, 140, 220]) {
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = table[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: w }, () => rgb).flat())]);
+  const raw = Buffer.concat(Array.from({ length: h }, () => row));
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
 }
 
 const message = (page, text) => page.locator(".msg .body", { hasText: text }).first();
@@ -346,6 +377,30 @@ try {
     } finally {
       site.close();
     }
+  });
+  await step("an image is uploaded and the other member sees it and opens it; a custom emoji is added and used", async () => {
+    await a.locator(".composer input[type=file]").setInputFiles({ name: "chart.png", mimeType: "image/png", buffer: png(900, 600) });
+    await a.locator(".file-chip", { hasText: "chart.png" }).waitFor({ timeout: WAIT });
+    await send(a, "our progress chart");
+    const pic = b.locator(".msg", { hasText: "our progress chart" }).locator(".attachment-image img");
+    await pic.waitFor({ timeout: WAIT });
+    await b.waitForFunction((el) => el.complete && el.naturalWidth > 0, await pic.elementHandle(), { timeout: WAIT });
+    const thumbWidth = await pic.evaluate((el) => el.naturalWidth);
+    if (thumbWidth !== 512) throw new Error(`the preview should be the 512-pixel thumbnail, got ${thumbWidth}`);
+    await b.locator(".msg", { hasText: "our progress chart" }).locator(".attachment-image").click();
+    const full = b.locator(".lightbox img");
+    await full.waitFor({ timeout: WAIT });
+    await b.waitForFunction((el) => el.complete && el.naturalWidth === 900, await full.elementHandle(), { timeout: WAIT });
+    await b.keyboard.press("Escape");
+    await a.getByLabel("Community settings").click();
+    await a.getByRole("tab", { name: "Emoji" }).click();
+    await a.locator("#emoji-file").setInputFiles({ name: "party.png", mimeType: "image/png", buffer: png(64, 64, [230, 80, 160]) });
+    await a.fill("#emoji-name", "party");
+    await a.getByRole("button", { name: "Upload emoji" }).click();
+    await a.getByRole("list", { name: "Custom emoji" }).getByText(":party:").waitFor({ timeout: WAIT });
+    await a.getByLabel("Close").click();
+    await send(a, "we made it :party:");
+    await b.locator(".msg", { hasText: "we made it" }).locator("img.emoji[alt=':party:']").waitFor({ timeout: WAIT });
   });
   await step("an AutoMod keyword rule blocks a message with its notice; a moderator times the member out and they cannot post", async () => {
     await a.getByRole("button", { name: "general", exact: true }).click();

@@ -20,3 +20,5 @@ export type AuditLogEntry = S["AuditLogEntry"];
 export type AutoModRule = S["AutoModRule"];
 export type Report = S["Report"];
 export type GuildRules = S["GuildRules"];
+export type Attachment = S["Attachment"];
+export type Emoji = S["Emoji"];

@@ -4,10 +4,53 @@ import { type Command, parseOptions } from "../lib/commands";
 import { P, channelPermissions, has } from "../lib/permissions";
 import { displayName } from "../lib/format";
 import * as actions from "../state/actions";
+import { withCustomEmoji } from "../lib/markdown";
+import { MAX_FILE_BYTES, type Upload, formatSize } from "../lib/upload";
 import { type Message, state } from "../state/store";
 
 export default function Composer(props: { channelId: string; replyTo: Message | null; onCancelReply: () => void; onEditLast: () => void }) {
   const [text, setText] = createSignal("");
+  const [files, setFiles] = createSignal<File[]>([]);
+  const [progress, setProgress] = createSignal<number | null>(null);
+  const [dragging, setDragging] = createSignal(false);
+  let upload: Upload | null = null;
+  let picker!: HTMLInputElement;
+  const canAttach = () => {
+    const ch = state.channels[props.channelId];
+    const g = ch?.guild_id ? state.guilds[ch.guild_id] : undefined;
+    return !g || !state.me || has(channelPermissions(g, ch!, state.me.id), P.ATTACH_FILES);
+  };
+  const addFiles = (list: FileList | File[] | null | undefined) => {
+    const incoming = [...(list ?? [])];
+    if (!incoming.length) return;
+    if (!canAttach()) {
+      setCmdError("You do not have permission to attach files in this channel.");
+      return;
+    }
+    const tooBig = incoming.find((f) => f.size > MAX_FILE_BYTES);
+    if (tooBig) {
+      setCmdError(`${tooBig.name} is larger than ${formatSize(MAX_FILE_BYTES)}.`);
+      return;
+    }
+    setCmdError("");
+    setFiles([...files(), ...incoming].slice(0, 10));
+  };
+  const sendFiles = async (t: string) => {
+    setProgress(0);
+    setCmdError("");
+    upload = actions.sendWithFiles(props.channelId, t, files(), props.replyTo?.id, setProgress);
+    try {
+      await upload.done;
+      setFiles([]);
+      setText("");
+      props.onCancelReply();
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === -1)) setCmdError(actions.failureText(e));
+    } finally {
+      upload = null;
+      setProgress(null);
+    }
+  };
   const [cmdError, setCmdError] = createSignal("");
   const [running, setRunning] = createSignal(false);
   let lastTyping = 0;
@@ -65,7 +108,8 @@ export default function Composer(props: { channelId: string; replyTo: Message | 
     return until && Date.parse(until) > Date.now() ? new Date(until).toLocaleString() : null;
   };
   const send = async () => {
-    const t = text().trim();
+    const t = withCustomEmoji(text().trim(), guildId() ? state.guilds[guildId()!]?.emojis ?? [] : []);
+    if (files().length) return sendFiles(t);
     if (!t) return;
     if (t.startsWith("/") && (await runCommand(t))) return;
     actions.sendMessage(props.channelId, t, props.replyTo?.id);
@@ -79,7 +123,43 @@ export default function Composer(props: { channelId: string; replyTo: Message | 
     return `Message #${ch.name ?? ""}`;
   };
   return (
-    <div class="composer">
+    <div
+      class="composer"
+      classList={{ dragging: dragging() }}
+      onDragOver={(e) => {
+        if (e.dataTransfer?.types.includes("Files")) {
+          e.preventDefault();
+          setDragging(true);
+        }
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDragging(false);
+        addFiles(e.dataTransfer?.files);
+      }}
+    >
+      <Show when={files().length}>
+        <ul class="pending-files" aria-label="Files to send">
+          <For each={files()}>
+            {(f, i) => (
+              <li class="file-chip">
+                <span>📄 {f.name}</span> <span class="muted">{formatSize(f.size)}</span>
+                <Show when={progress() === null}>
+                  <button class="icon-btn" aria-label={`Remove ${f.name}`} onClick={() => setFiles(files().filter((_, j) => j !== i()))}>✕</button>
+                </Show>
+              </li>
+            )}
+          </For>
+        </ul>
+      </Show>
+      <Show when={progress() !== null}>
+        <div class="row upload-progress">
+          <progress class="grow" max={1} value={progress() ?? 0} aria-label="Upload progress" />
+          <span class="muted">{Math.round((progress() ?? 0) * 100)}%</span>
+          <button class="icon-btn" onClick={() => upload?.abort()}>Cancel</button>
+        </div>
+      </Show>
       <Show when={props.replyTo}>
         {(r) => (
           <div class="replying">
@@ -112,7 +192,13 @@ export default function Composer(props: { channelId: string; replyTo: Message | 
         </div>
       </Show>
       <Show when={canSend()} fallback={<div class="muted" style={{ padding: ".7rem" }}>{pending() ? "Accept the rules above to start talking." : timeoutEnds() ? `You are timed out until ${timeoutEnds()}.` : "You do not have permission to send messages in this channel."}</div>}>
+        <div class="row composer-row">
+        <Show when={canAttach()}>
+          <button class="icon-btn" aria-label="Attach files" title="Attach files" onClick={() => picker.click()}>📎</button>
+          <input ref={picker} type="file" multiple hidden aria-label="Files" onChange={(e) => { addFiles(e.currentTarget.files); e.currentTarget.value = ""; }} />
+        </Show>
         <textarea
+          class="grow"
           rows={1}
           aria-label={placeholder()}
           placeholder={placeholder()}
@@ -142,7 +228,14 @@ export default function Composer(props: { channelId: string; replyTo: Message | 
               props.onCancelReply();
             }
           }}
+          onPaste={(e) => {
+            if (e.clipboardData?.files.length) {
+              e.preventDefault();
+              addFiles(e.clipboardData.files);
+            }
+          }}
         />
+        </div>
       </Show>
     </div>
   );

@@ -5,6 +5,8 @@ import { P, PERMISSION_TEXT, basePermissions, has } from "../lib/permissions";
 import { displayName } from "../lib/format";
 import { type Role, state } from "../state/store";
 import Modal from "./Modal";
+import { CustomEmoji } from "./Media";
+import { fileToDataUri } from "../lib/upload";
 import { AuditLogView, AutoMod, Queue, Safety } from "./Moderation";
 import { useErrors } from "../lib/useErrors";
 
@@ -19,8 +21,55 @@ function Overview(props: { guildId: string }) {
       <input id="guild-name" value={name()} onInput={(e) => setName(e.currentTarget.value)} />
       <label for="guild-desc">Description</label>
       <textarea id="guild-desc" value={desc()} onInput={(e) => setDesc(e.currentTarget.value)} />
+      <label for="guild-icon">Icon</label>
+      <div class="row" style={{ gap: ".6rem", "align-items": "center" }}>
+        <Show when={g()?.icon}>{(icon) => <img class="guild-icon-preview" src={`/cdn/icons/${props.guildId}/${icon()}.png?size=128`} alt="Community icon" width={64} height={64} />}</Show>
+        <input id="guild-icon" type="file" accept="image/png,image/jpeg,image/gif,image/webp" onChange={(e) => {
+          const f = e.currentTarget.files?.[0];
+          if (f) run(async () => api("PATCH", `/guilds/${props.guildId}`, { icon: await fileToDataUri(f) }));
+        }} />
+      </div>
       <div class="field-error">{err()}</div>
       <button class="btn full" onClick={() => run(() => api("PATCH", `/guilds/${props.guildId}`, { name: name(), description: desc() || null }))}>Save</button>
+    </div>
+  );
+}
+
+function Emojis(props: { guildId: string }) {
+  const list = () => state.guilds[props.guildId]?.emojis ?? [];
+  const [name, setName] = createSignal("");
+  const [file, setFile] = createSignal<File | null>(null);
+  const [err, run] = useErrors();
+  let input!: HTMLInputElement;
+  return (
+    <div>
+      <p class="muted">Up to 50 emoji and 50 animated emoji, each at most 256 KB. Members use them as :name: in messages and as reactions.</p>
+      <label for="emoji-file">Image</label>
+      <input id="emoji-file" ref={input} type="file" accept="image/png,image/jpeg,image/gif,image/webp" onChange={(e) => {
+        const f = e.currentTarget.files?.[0] ?? null;
+        setFile(f);
+        if (f && !name()) setName(f.name.replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9_]/g, "_").slice(0, 32));
+      }} />
+      <label for="emoji-name">Name</label>
+      <input id="emoji-name" value={name()} maxLength={32} onInput={(e) => setName(e.currentTarget.value)} />
+      <div class="field-error">{err()}</div>
+      <button class="btn full" disabled={!file() || !name()} onClick={() => run(async () => {
+        await api("POST", `/guilds/${props.guildId}/emojis`, { name: name(), image: await fileToDataUri(file()!) });
+        setName("");
+        setFile(null);
+        input.value = "";
+      })}>Upload emoji</button>
+      <ul class="list" aria-label="Custom emoji">
+        <For each={list()}>
+          {(e) => (
+            <li class="row" style={{ "align-items": "center", gap: ".5rem" }}>
+              <CustomEmoji id={e.id} name={e.name} animated={e.animated} big />
+              <span class="grow">:{e.name}:</span>
+              <button class="btn danger" aria-label={`Delete :${e.name}:`} onClick={() => confirm(`Delete :${e.name}:?`) && run(() => api("DELETE", `/guilds/${props.guildId}/emojis/${e.id}`))}>Delete</button>
+            </li>
+          )}
+        </For>
+      </ul>
     </div>
   );
 }
@@ -214,6 +263,7 @@ export default function GuildSettings(props: { guildId: string; onClose: () => v
     [
       ["overview", "Overview", P.MANAGE_GUILD],
       ["roles", "Roles", P.MANAGE_ROLES],
+      ["emoji", "Emoji", P.MANAGE_GUILD_EXPRESSIONS | P.CREATE_GUILD_EXPRESSIONS],
       ["invites", "Invites", P.MANAGE_GUILD],
       ["members", "Members", P.KICK_MEMBERS | P.BAN_MEMBERS | P.MANAGE_ROLES],
       ["bans", "Bans", P.BAN_MEMBERS],
@@ -230,6 +280,7 @@ export default function GuildSettings(props: { guildId: string; onClose: () => v
       </div>
       <Show when={tab() === "overview"}><Overview guildId={props.guildId} /></Show>
       <Show when={tab() === "roles"}><Roles guildId={props.guildId} /></Show>
+      <Show when={tab() === "emoji"}><Emojis guildId={props.guildId} /></Show>
       <Show when={tab() === "invites"}><Invites guildId={props.guildId} /></Show>
       <Show when={tab() === "members"}><Members guildId={props.guildId} /></Show>
       <Show when={tab() === "bans"}><Bans guildId={props.guildId} /></Show>

@@ -2,6 +2,7 @@
 import { For, Match, Switch, createSignal } from "solid-js";
 import { type Node, parse } from "../lib/markdown";
 import { state } from "../state/store";
+import { CustomEmoji } from "./Media";
 
 function Spoiler(props: { c: Node[] }) {
   const [shown, setShown] = createSignal(false);
@@ -47,6 +48,7 @@ function One(props: { n: Node; guildId?: string | null }) {
       </Match>
       <Match when={n.k === "channel" && n}>{(x) => <span class="mention-chip">#{state.channels[x().id]?.name ?? "unknown"}</span>}</Match>
       <Match when={n.k === "everyone" && n}>{(x) => <span class="mention-chip">{x().v}</span>}</Match>
+      <Match when={n.k === "emoji" && n}>{(x) => <CustomEmoji id={x().id} name={x().name} animated={x().animated} />}</Match>
     </Switch>
   );
 }

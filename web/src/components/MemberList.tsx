@@ -1,6 +1,7 @@
+import { Avatar } from "./Media";
 import { For, Show, createEffect, createMemo, createSignal } from "solid-js";
 import { api } from "../api/client";
-import { displayName, initial, roleColor } from "../lib/format";
+import { displayName, roleColor } from "../lib/format";
 import { P, basePermissions, has } from "../lib/permissions";
 import * as actions from "../state/actions";
 import { useNavigate } from "@solidjs/router";
@@ -157,7 +158,7 @@ export default function MemberList(props: { guildId: string }) {
             <For each={grp.ids}>
               {(id) => (
                 <button class="member" classList={{ offline: grp.offline }} onClick={() => setOpen(id)} onContextMenu={(e) => { e.preventDefault(); setOpen(id); }}>
-                  <span class="msg" style={{ display: "contents" }}><span class="avatar" style={{ width: "28px", height: "28px", margin: 0, "font-size": ".8rem" }}>{initial(displayName(state.users[id], g()))}</span></span>
+                  <span class="msg" style={{ display: "contents" }}><Avatar user={state.users[id]} name={displayName(state.users[id], g())} size={28} /></span>
                   <span class={`dot ${state.presences[id] ?? "offline"}`} aria-label={state.presences[id] ?? "offline"} />
                   <span style={{ color: roleColor(g(), id) }}>{displayName(state.users[id], g())}</span>
                 </button>

@@ -2,12 +2,13 @@ import { For, Show, createMemo, createSignal } from "solid-js";
 import { ApiError, api } from "../api/client";
 import { safeUrl } from "../lib/markdown";
 import { P, channelPermissions, has } from "../lib/permissions";
-import { dateTimeOf, displayName, initial, roleColor, timeOf } from "../lib/format";
+import { dateTimeOf, displayName, roleColor, timeOf } from "../lib/format";
 import * as actions from "../state/actions";
 import { type Message, mentionsMe, state } from "../state/store";
 import EmojiPicker from "./EmojiPicker";
 import Embeds from "./Embeds";
 import Markdown from "./Markdown";
+import { Attachments, Avatar, CustomEmoji } from "./Media";
 
 const SYSTEM: Record<number, string> = { 6: "pinned a message to this channel.", 7: "joined the community. Say hi!" };
 
@@ -109,7 +110,7 @@ export default function MessageItem(props: ItemProps) {
           </button>
         </Show>
         <Show when={props.head} fallback={<div class="gutter">{timeOf(props.m.timestamp)}</div>}>
-          <div class="avatar" aria-hidden="true">{initial(displayName(props.m.author, guild()))}</div>
+          <Avatar user={props.m.author} name={displayName(props.m.author, guild())} />
         </Show>
         <div>
           <Show when={props.head}>
@@ -125,6 +126,7 @@ export default function MessageItem(props: ItemProps) {
               <div class="body">
                 <Markdown text={props.m.content} guildId={guild()?.id} />
                 <Show when={props.m.edited_timestamp}><span class="edited">(edited)</span></Show>
+                <Show when={props.m.attachments?.length}><Attachments list={props.m.attachments} /></Show>
                 <Show when={props.m.embeds?.length}><Embeds m={props.m} /></Show>
               </div>
             }
@@ -157,8 +159,8 @@ export default function MessageItem(props: ItemProps) {
             <div class="reactions">
               <For each={props.m.reactions}>
                 {(r) => (
-                  <button class="reaction" classList={{ me: r.me }} aria-pressed={r.me} aria-label={`${r.emoji.name} ${r.count}`} onClick={() => toggleReaction(r.emoji.name ?? "", r.me)}>
-                    {r.emoji.name} {r.count}
+                  <button class="reaction" classList={{ me: r.me }} aria-pressed={r.me} aria-label={`${r.emoji.name} ${r.count}`} onClick={() => toggleReaction(r.emoji.id ? `${r.emoji.name}:${r.emoji.id}` : r.emoji.name ?? "", r.me)}>
+                    <Show when={r.emoji.id} fallback={r.emoji.name}>{(id) => <CustomEmoji id={id()} name={r.emoji.name ?? ""} />}</Show> {r.count}
                   </button>
                 )}
               </For>
@@ -191,7 +193,7 @@ export default function MessageItem(props: ItemProps) {
           </div>
         </Show>
         <Show when={picker()}>
-          <EmojiPicker onPick={(e) => actions.react(props.m.channel_id, props.m.id, e, true).catch(() => {})} onClose={() => setPicker(false)} />
+          <EmojiPicker guildId={guild()?.id} onPick={(e) => actions.react(props.m.channel_id, props.m.id, e, true).catch(() => {})} onClose={() => setPicker(false)} />
         </Show>
       </div>
     </Show>

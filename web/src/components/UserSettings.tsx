@@ -3,6 +3,8 @@ import { ApiError, api, setToken } from "../api/client";
 import * as actions from "../state/actions";
 import { setState, state } from "../state/store";
 import Modal from "./Modal";
+import { Avatar } from "./Media";
+import { fileToDataUri } from "../lib/upload";
 
 export function applyTheme(theme = localStorage.getItem("coterie.theme") ?? "system") {
   document.documentElement.dataset.theme = theme;
@@ -33,6 +35,24 @@ export default function UserSettings(props: { onClose: () => void }) {
         ))}
       </div>
       <Show when={tab() === "profile"}>
+        <div class="row" style={{ gap: ".8rem", "align-items": "center" }}>
+          <Avatar user={state.me ?? undefined} name={state.me?.global_name ?? state.me?.username ?? "?"} size={64} />
+          <label class="btn secondary" style={{ margin: 0 }}>
+            Change avatar
+            <input type="file" accept="image/png,image/jpeg,image/gif,image/webp" hidden aria-label="Avatar image" onChange={(e) => {
+              const f = e.currentTarget.files?.[0];
+              if (f) run(async () => {
+                const me = await api<typeof state.me>("PATCH", "/users/@me", { avatar: await fileToDataUri(f) });
+                setState("me", me);
+                setMsg("Avatar updated.");
+              });
+            }} />
+          </label>
+          <Show when={state.me?.avatar}>
+            <button class="btn secondary" onClick={() => run(async () => setState("me", await api<typeof state.me>("PATCH", "/users/@me", { avatar: null })))}>Remove</button>
+          </Show>
+        </div>
+        <div class="field-error">{errors().avatar}</div>
         <label for="display-name">Display name</label>
         <input id="display-name" value={name()} maxLength={32} onInput={(e) => setName(e.currentTarget.value)} />
         <div class="field-error">{errors().global_name}</div>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parse, safeUrl } from "./markdown";
+import { parse, safeUrl, withCustomEmoji } from "./markdown";
 
 describe("markdown", () => {
   it("parses emphasis, code, quotes, spoilers and mentions", () => {
@@ -8,6 +8,21 @@ describe("markdown", () => {
     expect(kinds).toEqual(["b", "i", "u", "s", "spoiler", "code", "user", "role", "channel", "everyone"]);
     expect(parse("> quoted")[0].k).toBe("quote");
     expect(parse("```js\nlet x = 1;\n```")[0]).toEqual({ k: "pre", lang: "js", v: "let x = 1;" });
+  });
+
+  it("parses custom emoji", () => {
+    expect(parse("hi <:party_cat:123> <a:dance:45>")).toEqual([
+      { k: "text", v: "hi " },
+      { k: "emoji", id: "123", name: "party_cat", animated: false },
+      { k: "text", v: " " },
+      { k: "emoji", id: "45", name: "dance", animated: true },
+    ]);
+  });
+
+  it("turns :name: into the community's emoji, leaving code and unknown names", () => {
+    const emojis = [{ id: "7", name: "party" }, { id: "8", name: "dance", animated: true }];
+    expect(withCustomEmoji("yay :party: :dance: :nope:", emojis)).toBe("yay <:party:7> <a:dance:8> :nope:");
+    expect(withCustomEmoji("`:party:` <:party:7>", emojis)).toBe("`:party:` <:party:7>");
   });
 
   it("only links http and https", () => {

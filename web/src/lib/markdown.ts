@@ -9,6 +9,7 @@ export type Node =
   | { k: "link"; href: string; c: Node[] }
   | { k: "user" | "role" | "channel"; id: string }
   | { k: "everyone"; v: string }
+  | { k: "emoji"; id: string; name: string; animated: boolean }
   | { k: "br" };
 
 /** Only absolute http(s) URLs become links. */
@@ -65,6 +66,13 @@ function inline(src: string, depth = 0): Node[] {
       flush();
       out.push({ k: mention[1] === "@&" ? "role" : mention[1] === "#" ? "channel" : "user", id: mention[2] });
       i += mention[0].length;
+      continue;
+    }
+    const emoji = /^<(a?):(\w{2,32}):(\d{1,20})>/.exec(rest);
+    if (emoji) {
+      flush();
+      out.push({ k: "emoji", id: emoji[3], name: emoji[2], animated: emoji[1] === "a" });
+      i += emoji[0].length;
       continue;
     }
     const ev = /^@(everyone|here)\b/.exec(rest);
@@ -154,4 +162,23 @@ function blocks(src: string): Node[] {
   flushPara();
   flushQuote();
   return out;
+}
+
+/** Turns `:name:` into `<:name:id>` for a community's own emoji (as Discord's client does);
+ * code spans and text already in `<…>` form are left alone. */
+export function withCustomEmoji(text: string, emojis: { id: string; name: string; animated?: boolean }[]): string {
+  if (!emojis.length || !text.includes(":")) return text;
+  const byName = new Map(emojis.map((e) => [e.name, e]));
+  return text
+    .split(/(`[^`]*`)/)
+    .map((part, i) =>
+      i % 2 === 1
+        ? part
+        : part.replace(/(<a?)?:(\w{2,32}):(\d+>)?/g, (m, open, name, close) => {
+            if (open || close) return m;
+            const e = byName.get(name);
+            return e ? `<${e.animated ? "a" : ""}:${e.name}:${e.id}>` : m;
+          }),
+    )
+    .join("");
 }

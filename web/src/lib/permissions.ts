@@ -23,8 +23,10 @@ export const P = {
   MANAGE_NICKNAMES: 1n << 27n,
   MANAGE_ROLES: 1n << 28n,
   MANAGE_WEBHOOKS: 1n << 29n,
+  MANAGE_GUILD_EXPRESSIONS: 1n << 30n,
   MANAGE_EVENTS: 1n << 33n,
   MODERATE_MEMBERS: 1n << 40n,
+  CREATE_GUILD_EXPRESSIONS: 1n << 43n,
   PIN_MESSAGES: 1n << 51n,
 } as const;
 
@@ -42,6 +44,8 @@ export const PERMISSION_TEXT: [keyof typeof P, string, string][] = [
   ["SEND_MESSAGES", "Send messages", "Talk in text channels."],
   ["READ_MESSAGE_HISTORY", "Read history", "Scroll back through earlier messages."],
   ["ADD_REACTIONS", "Add reactions", "React with new emoji."],
+  ["ATTACH_FILES", "Attach files", "Upload images and files with messages."],
+  ["MANAGE_GUILD_EXPRESSIONS", "Manage emoji", "Add, rename and delete anyone's custom emoji."],
   ["MENTION_EVERYONE", "Mention @everyone", "Notify the whole community at once."],
   ["MANAGE_MESSAGES", "Manage messages", "Delete others' messages and pin."],
   ["PIN_MESSAGES", "Pin messages", "Pin and unpin messages."],

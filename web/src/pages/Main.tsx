@@ -103,7 +103,9 @@ function Rail(props: { guildId?: string }) {
         {(gid) => (
           <button class="rail-item" classList={{ active: props.guildId === gid }} title={state.guilds[gid]?.name} aria-label={state.guilds[gid]?.name}
             onClick={() => nav(`/channels/${gid}`)} style={{ "font-weight": guildUnread(gid) ? 800 : 500 }}>
-            {initial(state.guilds[gid]?.name ?? "?")}
+            <Show when={state.guilds[gid]?.icon} fallback={initial(state.guilds[gid]?.name ?? "?")}>
+              {(icon) => <img class="rail-icon" src={`/cdn/icons/${gid}/${icon()}.png?size=96`} alt="" />}
+            </Show>
             <Show when={guildMentions(gid) > 0}><span class="pill">{guildMentions(gid)}</span></Show>
           </button>
         )}

@@ -4,6 +4,7 @@ import type * as T from "../api/types";
 import { Gateway } from "../gateway";
 import { applyEvent, type Message, setHistory, setState, state } from "./store";
 import { produce } from "solid-js/store";
+import { type Upload, uploadMessage } from "../lib/upload";
 
 let gateway: Gateway | null = null;
 let nonceCounter = 0;
@@ -115,6 +116,26 @@ export async function sendMessage(channelId: string, content: string, replyTo?: 
   } as Message;
   setState(produce((s) => s.messages[channelId]?.list.push(pending)));
   await deliver(channelId, nonce, content, replyTo);
+}
+
+/** Sends a message with files, reporting upload progress; the message appears once stored. */
+export function sendWithFiles(channelId: string, content: string, files: File[], replyTo: string | undefined, onProgress: (f: number) => void): Upload {
+  const payload: Record<string, unknown> = { content };
+  if (replyTo) payload.message_reference = { message_id: replyTo, fail_if_not_exists: false };
+  const up = uploadMessage(channelId, payload, files, onProgress);
+  up.done.then(
+    (m) => {
+      setState(
+        produce((s) => {
+          const b = s.messages[channelId];
+          if (b && !b.list.some((x) => x.id === m.id)) b.list.push(m);
+        }),
+      );
+      ack(channelId);
+    },
+    () => {},
+  );
+  return up;
 }
 
 async function deliver(channelId: string, nonce: string, content: string, replyTo?: string) {

@@ -22,6 +22,7 @@ export interface GuildState {
   roles: Role[];
   members: Record<string, Member>;
   member_count: number;
+  emojis: T.Emoji[];
 }
 
 export interface ChannelMessages {
@@ -112,6 +113,7 @@ function guildFromCreate(d: any): GuildState {
     roles: d.roles ?? [],
     members,
     member_count: d.member_count ?? Object.keys(members).length,
+    emojis: d.emojis ?? [],
   };
 }
 
@@ -197,6 +199,11 @@ export function applyEvent(set: SetStoreFunction<State>, t: string, d: any) {
           s.removedGuild = d.id;
           s.guildOrder = s.guildOrder.filter((g) => g !== d.id);
           for (const [id, c] of Object.entries(s.channels)) if (c.guild_id === d.id) delete s.channels[id];
+          break;
+        }
+        case "GUILD_EMOJIS_UPDATE": {
+          const g = s.guilds[d.guild_id];
+          if (g) g.emojis = d.emojis ?? [];
           break;
         }
         case "GUILD_ROLE_CREATE":
