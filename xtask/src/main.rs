@@ -9,7 +9,8 @@
 //!   SQLite and, when reachable, PostgreSQL), the AutoMod benchmark (examples/automod_bench.rs: cost
 //!   per message of 6 × 1,000-keyword rules and the classifiers, toxicity precision/recall; writes
 //!   bench/automod-results.json), the search benchmark (bench/search.py: a million messages, SQLite and
-//!   PostgreSQL) and the web benchmark (web/e2e/bench.mjs: first paint,
+//!   PostgreSQL), the media benchmark (examples/media_bench.rs: 12-megapixel JPEG thumbnail time,
+//!   1 MB upload throughput; writes bench/media-results.json) and the web benchmark (web/e2e/bench.mjs: first paint,
 //!   bundle size, scroll frame times; writes bench/web-results.json).
 
 use anyhow::{Context, bail};
@@ -134,6 +135,21 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
     status(
         automod,
         "AutoMod and classifier benchmark (bench/automod-results.json)",
+    )?;
+    let mut media = cargo();
+    media.args([
+        "run",
+        "--release",
+        "-p",
+        "coterie-server",
+        "--example",
+        "media_bench",
+        "--",
+        "target/release/coterie",
+    ]);
+    status(
+        media,
+        "thumbnail and upload benchmark (bench/media-results.json)",
     )?;
     let mut web = Command::new("node");
     web.args(["e2e/bench.mjs", "../target/release/coterie", messages])
