@@ -44,6 +44,7 @@ fn api() -> (Router<AppState>, openapi::Doc) {
         get "/gateway/bot" gateway::get_gateway_bot, "Gateway URL, shards and session limits", none() => object();
         get "/users/@me" users::me, "The current user", none() => of::<user::CurrentUser>();
         patch "/users/@me" users::modify_me, "Edit the current user", of::<s::users::ModifyMe>() => of::<user::CurrentUser>();
+        post "/users/@me/delete" users::delete_me, "Delete one's own account (password; owners transfer first)", of::<s::users::DeleteMe>() => none();
         get "/users/@me/guilds" users::my_guilds, "Guilds of the current user", none() => list::<user::PartialGuild>();
         delete "/users/@me/guilds/{guild_id}" users::leave_guild, "Leave a guild", none() => none();
         get "/users/@me/guilds/{guild_id}/member" users::my_member, "The current user's membership", none() => of::<guild::Member>();

@@ -312,4 +312,20 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Turns an account into a tombstone: a placeholder name, no email, avatar or usable password,
+    /// no tokens. Its messages stay, attributed to the placeholder.
+    pub async fn anonymize_user(&self, id: i64) -> Result<()> {
+        let name = format!("deleted_user_{id:x}");
+        let mut tx = self.db.begin().await?;
+        tx.exec(
+            "update users set username = $1, username_lower = $1, email = null, email_lower = null, \
+             email_verified = $2, global_name = null, avatar = null, password_hash = '!' where id = $3",
+            args![name, false, id],
+        )
+        .await?;
+        tx.exec("delete from auth_tokens where user_id = $1", args![id])
+            .await?;
+        tx.commit().await
+    }
 }

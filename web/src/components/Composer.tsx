@@ -4,6 +4,7 @@ import { type Command, parseOptions } from "../lib/commands";
 import { P, channelPermissions, has } from "../lib/permissions";
 import { displayName } from "../lib/format";
 import * as actions from "../state/actions";
+import EmojiPicker from "./EmojiPicker";
 import { withCustomEmoji } from "../lib/markdown";
 import { MAX_FILE_BYTES, type Upload, formatSize } from "../lib/upload";
 import { type Message, state } from "../state/store";
@@ -15,6 +16,18 @@ export default function Composer(props: { channelId: string; replyTo: Message | 
   const [dragging, setDragging] = createSignal(false);
   let upload: Upload | null = null;
   let picker!: HTMLInputElement;
+  let box!: HTMLTextAreaElement;
+  const [emojiOpen, setEmojiOpen] = createSignal(false);
+  /** Puts an emoji (unicode, or `name:id` of a custom one as `:name:`) at the cursor. */
+  const insertEmoji = (e: string) => {
+    const token = e.includes(":") ? `:${e.split(":")[0]}: ` : e;
+    const at = box?.selectionStart ?? text().length;
+    setText(text().slice(0, at) + token + text().slice(at));
+    queueMicrotask(() => {
+      box?.focus();
+      box?.setSelectionRange(at + token.length, at + token.length);
+    });
+  };
   const canAttach = () => {
     const ch = state.channels[props.channelId];
     const g = ch?.guild_id ? state.guilds[ch.guild_id] : undefined;
@@ -198,6 +211,7 @@ export default function Composer(props: { channelId: string; replyTo: Message | 
           <input ref={picker} type="file" multiple hidden aria-label="Files" onChange={(e) => { addFiles(e.currentTarget.files); e.currentTarget.value = ""; }} />
         </Show>
         <textarea
+          ref={box}
           class="grow"
           rows={1}
           aria-label={placeholder()}
@@ -235,7 +249,11 @@ export default function Composer(props: { channelId: string; replyTo: Message | 
             }
           }}
         />
+        <button class="icon-btn" aria-label="Insert emoji" title="Emoji" onClick={() => setEmojiOpen(!emojiOpen())}>🙂</button>
         </div>
+        <Show when={emojiOpen()}>
+          <EmojiPicker guildId={guildId()} verb="Insert" onPick={insertEmoji} onClose={() => setEmojiOpen(false)} />
+        </Show>
       </Show>
     </div>
   );

@@ -5,14 +5,14 @@ import { CustomEmoji } from "./Media";
 export const EMOJI = ["👍", "👎", "❤️", "😂", "😮", "😢", "😡", "🎉", "🔥", "👀", "✅", "❌", "🙏", "💯", "🚀", "🤔", "😊", "😎", "🥳", "👏", "💡", "⭐", "🍕", "☕"];
 
 /** Unicode emoji, then the community's own (picked as `name:id`). */
-export default function EmojiPicker(props: { onPick: (e: string) => void; onClose: () => void; guildId?: string }) {
+export default function EmojiPicker(props: { onPick: (e: string) => void; onClose: () => void; guildId?: string; verb?: string }) {
   const custom = () => (props.guildId ? state.guilds[props.guildId]?.emojis ?? [] : []).filter((e) => e.available);
   return (
     <div class="picker" role="dialog" aria-label="Pick an emoji" onKeyDown={(e) => e.key === "Escape" && props.onClose()}>
       <Show when={custom().length}>
         <For each={custom()}>
           {(e) => (
-            <button aria-label={`React with :${e.name}:`} onClick={() => { props.onPick(`${e.name}:${e.id}`); props.onClose(); }}>
+            <button aria-label={`${props.verb ?? "React with"} :${e.name}:`} onClick={() => { props.onPick(`${e.name}:${e.id}`); props.onClose(); }}>
               <CustomEmoji id={e.id} name={e.name} animated={e.animated} />
             </button>
           )}
@@ -20,7 +20,7 @@ export default function EmojiPicker(props: { onPick: (e: string) => void; onClos
       </Show>
       <For each={EMOJI}>
         {(e) => (
-          <button aria-label={`React with ${e}`} onClick={() => { props.onPick(e); props.onClose(); }}>
+          <button aria-label={`${props.verb ?? "React with"} ${e}`} onClick={() => { props.onPick(e); props.onClose(); }}>
             {e}
           </button>
         )}

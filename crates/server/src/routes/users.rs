@@ -30,6 +30,16 @@ pub async fn modify_me(
     Ok(Json(users::modify_me(&app, &a.user, b, &base).await?))
 }
 
+/// `POST /users/@me/delete`.
+pub async fn delete_me(
+    State(app): State<AppState>,
+    a: Auth,
+    ApiJson(b): ApiJson<users::DeleteMe>,
+) -> Result<axum::response::Response, ApiError> {
+    users::delete_me(&app, &a.user, b).await?;
+    Ok(crate::routes::no_content())
+}
+
 /// `GET /users/{id}`.
 pub async fn get(
     State(app): State<AppState>,

@@ -473,7 +473,7 @@ async fn build_payload(
         "app_permissions": bot_perms,
         "locale": "en-US",
         "entitlements": [],
-        "attachment_size_limit": 26_214_400,
+        "attachment_size_limit": app.config.upload_file_limit,
     });
     match &ctx.guild {
         Some(g) => {

@@ -155,3 +155,44 @@ pub async fn modify_me(
         .await;
     Ok(ModifiedMe { user: me, token })
 }
+
+/// Body of `POST /users/@me/delete`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct DeleteMe {
+    /// The current password.
+    password: String,
+}
+
+/// `POST /users/@me/delete` (Discord's client route): after the password, the account leaves every
+/// community, its uploaded files and avatar are deleted, its sessions end and it becomes a
+/// "deleted user" placeholder; its messages stay. Owners must transfer or delete their
+/// communities first (400, code 40011).
+pub async fn delete_me(app: &AppState, user: &UserRow, b: DeleteMe) -> Result<(), ApiError> {
+    if user.bot {
+        return Err(ApiError::Forbidden(20001, "Bots cannot use this endpoint"));
+    }
+    if !auth::verify_password(app, b.password, user.password_hash.clone()).await? {
+        return Err(field_error(
+            "password",
+            "PASSWORD_DOES_NOT_MATCH",
+            "Password does not match.",
+        ));
+    }
+    let guilds = app.store.user_guilds(user.id).await?;
+    if guilds.iter().any(|g| g.owner_id == user.id) {
+        return Err(ApiError::BadRequest(
+            40011,
+            "You must transfer ownership of any owned guilds before deleting your account.",
+        ));
+    }
+    for g in &guilds {
+        crate::service::members::remove(app, g.id, user).await?;
+    }
+    app.store.release_attachments_by(user.id).await?;
+    app.media.sweep_soon();
+    crate::service::media::drop_image(app, "avatars", user.id, user.avatar.as_deref()).await;
+    app.store.anonymize_user(user.id).await?;
+    crate::gateway::registry::invalidate_user_sessions(app, user.id);
+    tracing::info!(user.id = user.id, "account deleted");
+    Ok(())
+}

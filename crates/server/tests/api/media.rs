@@ -575,3 +575,52 @@ async fn search_filters_by_kind_of_file() -> R {
     app.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn deleting_an_account_deletes_its_files_and_keeps_its_messages() -> R {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let leaver = app.user("leaver").await;
+    let g = app.guild(&owner).await;
+    app.join(&g, &owner, &leaver).await;
+    app.patch("/users/@me", &leaver, json!({"avatar": data_uri(&png(16, 16))}))
+        .await;
+    let (_, m) = send_files(&app, &g.general, &leaver, json!({"content": "my notes"}), &[("n.txt", b"notes")])
+        .await;
+    let url = m["attachments"][0]["url"].as_str().ok_or("url")?.to_owned();
+    let (s, v) = app
+        .post("/users/@me/delete", &leaver, json!({"password": "wrong password!"}))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, v) = app
+        .post("/users/@me/delete", &owner, json!({"password": "correct horse battery"}))
+        .await;
+    assert_eq!((s, v["code"].as_u64()), (StatusCode::BAD_REQUEST, Some(40011)), "owners transfer first: {v}");
+    let (s, _) = app
+        .post("/users/@me/delete", &leaver, json!({"password": "correct horse battery"}))
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = app.get("/users/@me", &leaver).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the token is revoked");
+    let (s, _, _) = app.fetch(&url, &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, history) = app
+        .get(&format!("/channels/{}/messages", g.general), &owner)
+        .await;
+    let kept = history
+        .as_array()
+        .ok_or("list")?
+        .iter()
+        .find(|x| x["content"] == "my notes")
+        .ok_or("the message stays")?;
+    assert!(kept["author"]["username"].as_str().unwrap_or("").starts_with("deleted_user_"));
+    assert_eq!(kept["attachments"], json!([]));
+    let state = app.app();
+    coterie_server::service::media::sweep_once(state).await?;
+    use futures_util::StreamExt;
+    use object_store::ObjectStore;
+    let objects: Vec<_> = state.media.objects.list(None).collect().await;
+    assert!(objects.is_empty(), "files and avatar are gone: {objects:?}");
+    app.shutdown().await;
+    Ok(())
+}
