@@ -118,6 +118,14 @@ def check_library(lib, root, owner, guild, channel, n, post):
         _, m = call("POST", f"/channels/{post}/messages", owner["token"], {"content": "!ping"})
         wait_for(f"{lib} to answer !ping in a forum post", answered(m["id"], "pong", post))
         print(f"{lib}: !ping answered in a forum post (votes and polls parsed)", flush=True)
+        if lib == "discordjs":
+            _, m = call("POST", f"/channels/{channel}/messages", owner["token"], {"content": "!file"})
+            sent = wait_for(f"{lib} to send a file", answered(m["id"], "file"))
+            a = sent["attachments"][0]
+            assert (a["filename"], a["description"]) == ("hello.txt", "greeting"), a
+            body = urllib.request.urlopen(a["url"], timeout=10).read()
+            assert body == b"hello from discord.js", body
+            print(f"{lib}: sent a file that downloads intact", flush=True)
     finally:
         proc.terminate()
         try:
@@ -152,10 +160,11 @@ def main():
         if "discordpy" in args.libs.split(","):
             _, inv = call("POST", f"/channels/{g['system_channel_id']}/invites", owner["token"], {"max_uses": 0})
             env = dict(os.environ, COTERIE_URL=URL, OWNER_TOKEN=owner["token"], GUILD_ID=g["id"], INVITE_CODE=inv["code"])
-            r = subprocess.run([sys.executable, os.path.join(HERE, "discordpy", "moderation.py")], env=env, timeout=120)
-            if r.returncode != 0:
-                print("discordpy moderation: FAILED", flush=True)
-                failed.append("discordpy-moderation")
+            for script in ("moderation", "media"):
+                r = subprocess.run([sys.executable, os.path.join(HERE, "discordpy", f"{script}.py")], env=env, timeout=120)
+                if r.returncode != 0:
+                    print(f"discordpy {script}: FAILED", flush=True)
+                    failed.append(f"discordpy-{script}")
     finally:
         server.terminate()
         server.wait(timeout=10)

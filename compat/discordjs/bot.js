@@ -1,4 +1,5 @@
-// A discord.js bot pointed at Coterie: answers `!ping` with `pong` and the `/ping` slash command.
+// A discord.js bot pointed at Coterie: answers `!ping` with `pong` and the `/ping` slash command,
+// and `!file` with a file.
 // env: COTERIE_URL (http://127.0.0.1:PORT), BOT_TOKEN, GUILD_ID
 const { Client, GatewayIntentBits, Events } = require("discord.js");
 
@@ -20,6 +21,9 @@ client.on(Events.ShardResume, () => console.log("RESUMED"));
 client.on(Events.MessageCreate, async (message) => {
   if (message.author.id !== client.user.id && message.content === "!ping") {
     await message.channel.send("pong");
+  }
+  if (message.author.id !== client.user.id && message.content === "!file") {
+    await message.channel.send({ content: "file", files: [{ attachment: Buffer.from("hello from discord.js"), name: "hello.txt", description: "greeting" }] });
   }
 });
 

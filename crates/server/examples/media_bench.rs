@@ -66,13 +66,20 @@ async fn uploads(bin: &str) -> serde_json::Value {
     let base = format!("http://127.0.0.1:{port}");
     let dir = std::env::temp_dir().join(format!("coterie-media-bench-{}", std::process::id()));
     let mut server = Command::new(bin)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--rate-limits", "off"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--rate-limits",
+            "off",
+        ])
         .arg("--data-dir")
         .arg(&dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start the server");
+    coterie_server::service::unfurl::install_crypto();
     let http = reqwest::Client::new();
     for _ in 0..200 {
         if http.get(format!("{base}/healthz")).send().await.is_ok() {

@@ -6147,6 +6147,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v10/users/@me/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Delete one's own account (password; owners transfer first) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["DeleteMe"];
+                };
+            };
+            responses: {
+                /** @description Success (no body, or 204) */
+                "2XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Discord-shaped error: {code, message, errors?} */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v10/users/@me/guilds": {
         parameters: {
             query?: never;
@@ -7135,6 +7182,11 @@ export interface components {
             premium_type: number;
             /** @description Whether the email address is verified. */
             verified: boolean;
+        };
+        /** @description Body of `POST /users/@me/delete`. */
+        DeleteMe: {
+            /** @description The current password. */
+            password: string;
         };
         /** @description Body of `PATCH /channels/{id}/messages/{id}`. */
         EditMessage: {

@@ -132,10 +132,10 @@ async fn serve_object(app: &AppState, s: Serve<'_>, headers: &HeaderMap) -> Resp
     if let Ok(v) = HeaderValue::from_str(&s.cache) {
         h.insert(header::CACHE_CONTROL, v);
     }
-    if let Some((a, b)) = range {
-        if let Ok(v) = HeaderValue::from_str(&format!("bytes {a}-{b}/{size}")) {
-            h.insert(header::CONTENT_RANGE, v);
-        }
+    if let Some((a, b)) = range
+        && let Ok(v) = HeaderValue::from_str(&format!("bytes {a}-{b}/{size}"))
+    {
+        h.insert(header::CONTENT_RANGE, v);
     }
     let disposition = if inspect::inline_safe(s.content_type) {
         "inline"

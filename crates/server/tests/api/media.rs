@@ -3,6 +3,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::io::Cursor;
 
+#[expect(clippy::expect_used, reason = "a fixture that cannot be built should fail loudly")]
 fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::DynamicImage::new_rgb8(w, h);
     let mut out = Cursor::new(Vec::new());
@@ -583,21 +584,47 @@ async fn deleting_an_account_deletes_its_files_and_keeps_its_messages() -> R {
     let leaver = app.user("leaver").await;
     let g = app.guild(&owner).await;
     app.join(&g, &owner, &leaver).await;
-    app.patch("/users/@me", &leaver, json!({"avatar": data_uri(&png(16, 16))}))
-        .await;
-    let (_, m) = send_files(&app, &g.general, &leaver, json!({"content": "my notes"}), &[("n.txt", b"notes")])
-        .await;
+    app.patch(
+        "/users/@me",
+        &leaver,
+        json!({"avatar": data_uri(&png(16, 16))}),
+    )
+    .await;
+    let (_, m) = send_files(
+        &app,
+        &g.general,
+        &leaver,
+        json!({"content": "my notes"}),
+        &[("n.txt", b"notes")],
+    )
+    .await;
     let url = m["attachments"][0]["url"].as_str().ok_or("url")?.to_owned();
     let (s, v) = app
-        .post("/users/@me/delete", &leaver, json!({"password": "wrong password!"}))
+        .post(
+            "/users/@me/delete",
+            &leaver,
+            json!({"password": "wrong password!"}),
+        )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     let (s, v) = app
-        .post("/users/@me/delete", &owner, json!({"password": "correct horse battery"}))
+        .post(
+            "/users/@me/delete",
+            &owner,
+            json!({"password": "correct horse battery"}),
+        )
         .await;
-    assert_eq!((s, v["code"].as_u64()), (StatusCode::BAD_REQUEST, Some(40011)), "owners transfer first: {v}");
+    assert_eq!(
+        (s, v["code"].as_u64()),
+        (StatusCode::BAD_REQUEST, Some(40011)),
+        "owners transfer first: {v}"
+    );
     let (s, _) = app
-        .post("/users/@me/delete", &leaver, json!({"password": "correct horse battery"}))
+        .post(
+            "/users/@me/delete",
+            &leaver,
+            json!({"password": "correct horse battery"}),
+        )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, _) = app.get("/users/@me", &leaver).await;
@@ -613,7 +640,12 @@ async fn deleting_an_account_deletes_its_files_and_keeps_its_messages() -> R {
         .iter()
         .find(|x| x["content"] == "my notes")
         .ok_or("the message stays")?;
-    assert!(kept["author"]["username"].as_str().unwrap_or("").starts_with("deleted_user_"));
+    assert!(
+        kept["author"]["username"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("deleted_user_")
+    );
     assert_eq!(kept["attachments"], json!([]));
     let state = app.app();
     coterie_server::service::media::sweep_once(state).await?;
