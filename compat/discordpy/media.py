@@ -4,34 +4,14 @@ community icon (read through the CDN base), adds a custom emoji and reacts with 
 
 env: COTERIE_URL, OWNER_TOKEN, GUILD_ID. Exits 0 when every step worked.
 """
-import asyncio
-import http.client
 import io
-import json
-import os
 import struct
 import sys
-import urllib.parse
 import zlib
 
 import discord
-import yarl
 
-URL = os.environ["COTERIE_URL"].rstrip("/")
-HOST = urllib.parse.urlparse(URL)
-OWNER = os.environ["OWNER_TOKEN"]
-GUILD = os.environ["GUILD_ID"]
-
-
-def call(method, path, token=None, body=None):
-    c = http.client.HTTPConnection(HOST.hostname, HOST.port, timeout=30)
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = token
-    c.request(method, "/api/v10" + path, json.dumps(body) if body is not None else None, headers)
-    r = c.getresponse()
-    raw = r.read()
-    return r.status, (json.loads(raw) if raw else None)
+from common import GUILD, bot_in_guild, point_at_coterie
 
 
 def png(w, h, rgb=(30, 120, 200)):
@@ -42,14 +22,8 @@ def png(w, h, rgb=(30, 120, 200)):
             + chunk(b"IDAT", zlib.compress(row * h)) + chunk(b"IEND", b""))
 
 
-_, app = call("POST", "/applications", OWNER, {"name": "mediabot", "flags": (1 << 12) | (1 << 14) | (1 << 18)})
-_, bot = call("POST", f"/applications/{app['id']}/bot", OWNER, {})
-call("POST", f"/oauth2/authorize?client_id={app['id']}&scope=bot", OWNER,
-     {"guild_id": GUILD, "permissions": "8", "authorize": True})
-
-discord.http.Route.BASE = f"{URL}/api/v10"
-discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(URL.replace("http", "ws", 1) + "/")
-discord.asset.Asset.BASE = f"{URL}/cdn"
+bot = bot_in_guild("mediabot")
+point_at_coterie()
 client = discord.Client(intents=discord.Intents.all())
 failures = []
 

@@ -6,41 +6,17 @@ env: COTERIE_URL, OWNER_TOKEN, GUILD_ID, INVITE_CODE. Exits 0 when every step wo
 """
 import asyncio
 import datetime
-import http.client
-import json
 import os
 import sys
-import urllib.parse
 
 import discord
-import yarl
 
-URL = os.environ["COTERIE_URL"].rstrip("/")
-HOST = urllib.parse.urlparse(URL)
-OWNER = os.environ["OWNER_TOKEN"]
-GUILD = os.environ["GUILD_ID"]
-
-
-def call(method, path, token=None, body=None):
-    c = http.client.HTTPConnection(HOST.hostname, HOST.port, timeout=30)
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = token
-    c.request(method, "/api/v10" + path, json.dumps(body) if body is not None else None, headers)
-    r = c.getresponse()
-    raw = r.read()
-    return r.status, (json.loads(raw) if raw else None)
-
+from common import GUILD, bot_in_guild, call, point_at_coterie
 
 _, member = call("POST", "/auth/register", body={"username": "modtarget", "password": "correct horse battery"})
 call("POST", f"/invites/{os.environ['INVITE_CODE']}", member["token"], {})
-_, app = call("POST", "/applications", OWNER, {"name": "modbot", "flags": (1 << 12) | (1 << 14) | (1 << 18)})
-_, bot = call("POST", f"/applications/{app['id']}/bot", OWNER, {})
-call("POST", f"/oauth2/authorize?client_id={app['id']}&scope=bot", OWNER,
-     {"guild_id": GUILD, "permissions": "8", "authorize": True})
-
-discord.http.Route.BASE = f"{URL}/api/v10"
-discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(URL.replace("http", "ws", 1) + "/")
+bot = bot_in_guild("modbot")
+point_at_coterie()
 client = discord.Client(intents=discord.Intents.all())
 executed = asyncio.Event()
 failures = []

@@ -3,7 +3,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::io::Cursor;
 
-#[expect(clippy::expect_used, reason = "a fixture that cannot be built should fail loudly")]
+#[expect(
+    clippy::expect_used,
+    reason = "a fixture that cannot be built should fail loudly"
+)]
 fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::DynamicImage::new_rgb8(w, h);
     let mut out = Cursor::new(Vec::new());
@@ -43,6 +46,21 @@ async fn send_files(
         )
         .await;
     (s, v)
+}
+
+/// Runs the sweeper, then counts what is left in object storage.
+async fn objects_after_sweep(app: &TestApp) -> Result<usize, Box<dyn std::error::Error>> {
+    use futures_util::StreamExt;
+    use object_store::ObjectStore;
+    let state = app.app();
+    coterie_server::service::media::sweep_once(state).await?;
+    Ok(state
+        .media
+        .objects
+        .list(None)
+        .collect::<Vec<_>>()
+        .await
+        .len())
 }
 
 async fn history_len(app: &TestApp, channel: &str, u: &User) -> usize {
@@ -303,12 +321,7 @@ async fn edits_and_deletes_remove_files_from_storage() -> R {
         .await;
     let (s, _, _) = app.fetch(&kept_url, &[]).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let state = app.app();
-    coterie_server::service::media::sweep_once(state).await?;
-    use futures_util::StreamExt;
-    use object_store::ObjectStore;
-    let objects: Vec<_> = state.media.objects.list(None).collect().await;
-    assert!(objects.is_empty(), "{objects:?}");
+    assert_eq!(objects_after_sweep(&app).await?, 0);
     app.shutdown().await;
     Ok(())
 }
@@ -647,12 +660,11 @@ async fn deleting_an_account_deletes_its_files_and_keeps_its_messages() -> R {
             .starts_with("deleted_user_")
     );
     assert_eq!(kept["attachments"], json!([]));
-    let state = app.app();
-    coterie_server::service::media::sweep_once(state).await?;
-    use futures_util::StreamExt;
-    use object_store::ObjectStore;
-    let objects: Vec<_> = state.media.objects.list(None).collect().await;
-    assert!(objects.is_empty(), "files and avatar are gone: {objects:?}");
+    assert_eq!(
+        objects_after_sweep(&app).await?,
+        0,
+        "files and avatar are gone"
+    );
     app.shutdown().await;
     Ok(())
 }
