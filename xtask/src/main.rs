@@ -1,8 +1,9 @@
 //! Project automation.
 //!
 //! - `cargo xtask run [-- serve flags]`: builds and starts Coterie on the embedded SQLite default.
-//! - `cargo xtask test [--sqlite-only] [--no-compat] [--no-e2e]`: formatting, lints, and every test — the
-//!   store conformance suite, the API suite on SQLite and on PostgreSQL, and real bot libraries.
+//! - `cargo xtask test [--sqlite-only] [--no-compat] [--no-nginx] [--no-e2e]`: formatting, lints, and every
+//!   test — the store conformance suite, the API suite on SQLite and on PostgreSQL (with two nodes over
+//!   Redis), real bot libraries, two nodes behind nginx (deploy/check-nginx.py) and the browser.
 //! - `cargo xtask bench [sessions] [messages] [posts]`: release build, then the server benchmark
 //!   (bench/quick.py: memory per session, send-to-receive latency), the forum benchmark
 //!   (bench/forums.py: hot listing over a million posts, a 10,000-comment post, votes per second, on
@@ -19,6 +20,7 @@ use std::process::Command;
 use std::time::Duration;
 
 const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
+const DEFAULT_REDIS: &str = "redis://127.0.0.1:6379";
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -230,6 +232,10 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
     if use_pg && !reachable(&pg) {
         bail!("PostgreSQL is not reachable at {pg}: start it (see .ci/run) or pass --sqlite-only");
     }
+    let redis = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS.to_owned());
+    if use_pg && !reachable(redis.trim_start_matches("redis://")) {
+        bail!("Redis is not reachable at {redis}: start it (see .ci/run) or pass --sqlite-only");
+    }
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     status(fmt, "cargo fmt --check")?;
@@ -270,12 +276,31 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
         let mut api = cargo();
         api.args(["test", "-p", "coterie-server", "--test", "api"])
             .env("TEST_DATABASE_URL", &pg)
+            .env("TEST_REDIS_URL", &redis)
             .env("COTERIE_TEST_DB", "postgres");
-        status(api, "API tests on PostgreSQL")?;
+        status(api, "API tests on PostgreSQL (and two nodes over Redis)")?;
         drop_test_schemas(&pg);
     }
     if !rest.iter().any(|a| a == "--no-compat") {
         compat()?;
+    }
+    if use_pg && !rest.iter().any(|a| a == "--no-nginx") {
+        let mut pip = Command::new("python3");
+        pip.args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(["-r", "bench/requirements.txt"]);
+        status(pip, "installing websockets (bench/requirements.txt)")?;
+        let mut nginx = Command::new("python3");
+        nginx
+            .args(["deploy/check-nginx.py", "target/debug/coterie"])
+            .env("TEST_DATABASE_URL", &pg)
+            .env("TEST_REDIS_URL", &redis);
+        status(nginx, "deploy/nginx.conf: two nodes behind Debian's nginx")?;
     }
     if !rest.iter().any(|a| a == "--no-e2e") {
         let mut e2e = Command::new("node");

@@ -3,11 +3,16 @@
 //! payload is serialised once, here, and shared by every recipient.
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
+pub mod redis_bus;
+
+pub use redis_bus::RedisBus;
+
 /// Who may receive an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Audience {
     /// Every member of the guild.
     Guild(i64),
@@ -49,7 +54,7 @@ pub enum Audience {
 }
 
 /// A change to the dispatcher's routing state, applied when the event is processed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Effect {
     /// Nothing.
     None,

@@ -27,6 +27,11 @@ pub struct ServeArgs {
     #[arg(long, env = "COTERIE_DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// Redis for running several nodes (`redis://127.0.0.1:6379`): the event bus goes through it.
+    /// Without it the node is alone (in-process bus).
+    #[arg(long, env = "COTERIE_REDIS_URL")]
+    pub redis_url: Option<String>,
+
     /// Public base URL (e.g. https://chat.example.com), used in gateway URLs and email links.
     /// [default: http://<listen>]
     #[arg(long, env = "COTERIE_PUBLIC_URL")]
@@ -124,6 +129,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// PostgreSQL URL, if not SQLite.
     pub database_url: Option<String>,
+    /// Redis URL (several nodes).
+    pub redis_url: Option<String>,
     /// Public base URL without a trailing slash; None = derive from requests.
     pub public_url: Option<String>,
     /// Registration mode to store at start.
@@ -272,6 +279,7 @@ impl ServeArgs {
             attachment_url_ttl: pick!(attachment_url_ttl).unwrap_or(86_400).max(60),
             data_dir,
             database_url: pick!(database_url).filter(|s| !s.is_empty()),
+            redis_url: pick!(redis_url).filter(|s| !s.is_empty()),
             public_url,
             registration,
             rate_limits: match pick!(rate_limits) {

@@ -110,10 +110,25 @@ pub async fn production_parts(config: Config) -> anyhow::Result<Parts> {
     if config.database_url.is_some() && !config.node_id_given {
         config.node_id = lease_node_id(&store, clock.as_ref()).await?;
     }
+    let bus: Arc<dyn crate::bus::EventBus> = match &config.redis_url {
+        Some(url) => {
+            if config.database_url.is_none() {
+                anyhow::bail!(
+                    "redis_url: several nodes need a shared PostgreSQL database (--database-url)"
+                );
+            }
+            Arc::new(
+                crate::bus::RedisBus::connect(url, "coterie:events", 65_536)
+                    .await
+                    .with_context(|| "connecting to Redis")?,
+            )
+        }
+        None => Arc::new(LocalBus::new(65_536)),
+    };
     Ok(Parts {
         config,
         store,
-        bus: Arc::new(LocalBus::new(65_536)),
+        bus,
         clock,
         mailer,
     })

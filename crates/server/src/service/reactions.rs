@@ -91,11 +91,23 @@ pub async fn add(
             .await?
             .filter(|e| e.available)
             .ok_or(ApiError::Unknown(Unknown::Emoji))?;
-        if ctx.guild_id() != Some(e.guild_id) {
+        let membership = if ctx.guild_id() == Some(e.guild_id) {
+            ctx.guild.as_ref().map(|g| g.member.clone())
+        } else {
             ctx.require(Permissions::USE_EXTERNAL_EMOJIS)?;
-            if app.store.member(e.guild_id, user.id).await?.is_none() {
-                return Err(ApiError::Unknown(Unknown::Emoji));
-            }
+            app.store.member(e.guild_id, user.id).await?
+        };
+        let Some(membership) = membership else {
+            return Err(ApiError::Unknown(Unknown::Emoji));
+        };
+        // An emoji limited to roles is usable only by members holding one of them.
+        let allowed: Vec<i64> = serde_json::from_str::<Vec<String>>(&e.roles)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| r.parse().ok())
+            .collect();
+        if !allowed.is_empty() && !membership.roles.iter().any(|r| allowed.contains(r)) {
+            return Err(ApiError::MissingPermissions);
         }
         key = format!("{}:{}", e.name, e.id);
     }

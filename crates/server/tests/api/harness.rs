@@ -83,6 +83,64 @@ impl TestApp {
     }
 
     pub async fn with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let db = match (
+            std::env::var("COTERIE_TEST_DB").as_deref(),
+            std::env::var("TEST_DATABASE_URL"),
+        ) {
+            (Ok("postgres"), Ok(url)) => Some(DbConfig::Postgres {
+                url,
+                max_connections: 8,
+                schema: Some(format!("api_{}", unique())),
+            }),
+            _ => None,
+        };
+        Self::node(tweak, db, None, Arc::new(FakeClock::new())).await
+    }
+
+    /// Two nodes sharing one PostgreSQL schema and a Redis event bus, as in a scaled-out
+    /// deployment. None unless the PostgreSQL pass runs with `TEST_REDIS_URL` set.
+    pub async fn pair() -> Option<(Self, Self)> {
+        let (Ok("postgres"), Ok(url), Ok(redis)) = (
+            std::env::var("COTERIE_TEST_DB").as_deref(),
+            std::env::var("TEST_DATABASE_URL"),
+            std::env::var("TEST_REDIS_URL"),
+        ) else {
+            return None;
+        };
+        let schema = format!("api_{}", unique());
+        let db = DbConfig::Postgres {
+            url,
+            max_connections: 8,
+            schema: Some(schema.clone()),
+        };
+        let clock = Arc::new(FakeClock::new());
+        let channel = format!("coterie:test:{schema}");
+        let mut nodes = vec![];
+        for node in [1u16, 2] {
+            let bus = coterie_server::bus::RedisBus::connect(&redis, &channel, 65_536)
+                .await
+                .expect("redis bus");
+            nodes.push(
+                Self::node(
+                    |c| c.node_id = node,
+                    Some(db.clone()),
+                    Some(Arc::new(bus)),
+                    clock.clone(),
+                )
+                .await,
+            );
+        }
+        let b = nodes.pop().expect("node b");
+        let a = nodes.pop().expect("node a");
+        Some((a, b))
+    }
+
+    async fn node(
+        tweak: impl FnOnce(&mut Config),
+        db: Option<DbConfig>,
+        bus: Option<Arc<dyn coterie_server::bus::EventBus>>,
+        clock: Arc<FakeClock>,
+    ) -> Self {
         let dir = std::env::temp_dir().join(format!("coterie-api-{}", unique()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let mut config = Config::for_tests().expect("config");
@@ -93,28 +151,17 @@ impl TestApp {
         config.rate_limit_route = 10_000;
         config.rate_limit_global = 10_000;
         tweak(&mut config);
-        let db = match (
-            std::env::var("COTERIE_TEST_DB").as_deref(),
-            std::env::var("TEST_DATABASE_URL"),
-        ) {
-            (Ok("postgres"), Ok(url)) => DbConfig::Postgres {
-                url,
-                max_connections: 8,
-                schema: Some(format!("api_{}", unique())),
-            },
-            _ => DbConfig::Sqlite {
-                path: Some(dir.join("coterie.db")),
-                readers: 4,
-            },
-        };
-        let clock = Arc::new(FakeClock::new());
+        let db = db.unwrap_or_else(|| DbConfig::Sqlite {
+            path: Some(dir.join("coterie.db")),
+            readers: 4,
+        });
         let store = Store::open(&db).await.expect("open store");
         store.migrate(0).await.expect("migrate");
         let mailer = Arc::new(MemoryMailer::default());
         let parts = Parts {
             config,
             store,
-            bus: Arc::new(LocalBus::new(65_536)),
+            bus: bus.unwrap_or_else(|| Arc::new(LocalBus::new(65_536))),
             clock: clock.clone(),
             mailer: mailer.clone(),
         };

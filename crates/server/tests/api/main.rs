@@ -21,6 +21,7 @@ mod polls;
 mod resume;
 mod roles;
 mod routes;
+mod scaleout;
 mod search;
 mod threads;
 mod unfurl;

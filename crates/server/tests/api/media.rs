@@ -545,6 +545,31 @@ async fn custom_emoji_crud_events_and_reactions() -> R {
         (StatusCode::OK, Some("party_parrot")),
         "{e2}"
     );
+    // Limited to a role the member lacks: they cannot use it.
+    let role = app
+        .create_role(&g, &owner, json!({"name": "party people"}))
+        .await;
+    let (s, _) = app
+        .patch(
+            &format!("{path}/{id}"),
+            &owner,
+            json!({"roles": [role["id"]]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let m2 = app.create_message(&g.general, &owner, "again").await;
+    let (s, v) = app
+        .put(
+            &format!(
+                "/channels/{}/messages/{}/reactions/party_parrot:{id}/@me",
+                g.general,
+                m2["id"].as_str().ok_or("id")?
+            ),
+            &member,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     let (s, _) = app.delete(&format!("{path}/{id}"), &owner).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, _, _) = app.fetch(&format!("{root}/cdn/emojis/{id}.png"), &[]).await;

@@ -1,0 +1,94 @@
+//! Two nodes on one PostgreSQL database and one Redis bus (runs in the PostgreSQL pass when
+//! `TEST_REDIS_URL` is set; `cargo xtask test` sets it).
+
+use crate::harness::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn events_and_permission_changes_cross_nodes_through_redis() -> R {
+    let Some((a, b)) = TestApp::pair().await else {
+        eprintln!("skipped: needs COTERIE_TEST_DB=postgres, TEST_DATABASE_URL and TEST_REDIS_URL");
+        return Ok(());
+    };
+    let owner = a.user("owner").await;
+    let member = b.user("member").await;
+    let g = a.guild(&owner).await;
+    let code = a.invite(&g, &owner).await;
+    let (s, v) = b
+        .post(&format!("/invites/{code}"), &member, json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Both people are connected to node A; everything below is done through node B.
+    let mut owner_gw = a.gateway(&owner).await;
+    let mut member_gw = a.gateway(&member).await;
+    let m = b
+        .create_message(&g.general, &member, "hello from node B")
+        .await;
+    let ev = owner_gw.next_event("MESSAGE_CREATE").await;
+    assert_eq!(
+        (ev["id"].clone(), ev["content"].clone()),
+        (m["id"].clone(), json!("hello from node B"))
+    );
+    let mid = m["id"].as_str().ok_or("id")?;
+    let (s, _) = b
+        .put(
+            &format!("/channels/{}/messages/{mid}/reactions/👍/@me", g.general),
+            &owner,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let ev = member_gw.next_event("MESSAGE_REACTION_ADD").await;
+    assert_eq!(ev["user_id"], owner.id.as_str());
+    b.post(
+        &format!("/channels/{}/typing", g.general),
+        &member,
+        json!({}),
+    )
+    .await;
+    let ev = owner_gw.next_event("TYPING_START").await;
+    assert_eq!(ev["user_id"], member.id.as_str());
+    // A session on node B changes presence; node A's sessions hear it.
+    let mut member_on_b = b.gateway(&member).await;
+    member_on_b
+        .send(
+            json!({"op": 3, "d": {"since": null, "activities": [], "status": "dnd", "afk": false}}),
+        )
+        .await;
+    let p = owner_gw.next_event("PRESENCE_UPDATE").await;
+    assert_eq!(p["user"]["id"], member.id.as_str());
+    // A permission change made on B applies to A's sessions before the next event: the member
+    // no longer receives messages of the hidden channel, and still receives #general.
+    let (_, staff) = b
+        .post(
+            &format!("/guilds/{}/channels", g.id),
+            &owner,
+            json!({"name": "staff", "type": 0}),
+        )
+        .await;
+    let staff = staff["id"].as_str().ok_or("id")?.to_owned();
+    member_gw.next_event("CHANNEL_CREATE").await;
+    let (s, _) = b
+        .put(
+            &format!("/channels/{staff}/permissions/{}", g.id),
+            &owner,
+            json!({"type": 0, "deny": "1024", "allow": "0"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    b.create_message(&staff, &owner, "staff only").await;
+    b.create_message(&g.general, &owner, "for everyone").await;
+    let ev = member_gw.next_event("MESSAGE_CREATE").await;
+    assert_eq!(
+        ev["content"], "for everyone",
+        "the hidden channel's message must not arrive first"
+    );
+    // Ids minted on both nodes never collide.
+    let from_a = a.create_message(&g.general, &owner, "from A").await;
+    let from_b = b.create_message(&g.general, &owner, "from B").await;
+    assert_ne!(from_a["id"], from_b["id"]);
+    a.shutdown().await;
+    b.shutdown().await;
+    Ok(())
+}
