@@ -1,7 +1,8 @@
 //! HTTP rate limits in Discord's style — a global limit per caller and a limit per caller and
 //! route bucket (major parameters: channel, guild, webhook) — with the `X-RateLimit-*` headers,
-//! plus per-channel slowmode. Fixed windows in sharded in-memory maps; a multi-node deployment
-//! swaps in shared counters.
+//! plus per-channel slowmode. Fixed windows starting at a bucket's first hit, counted in sharded
+//! in-memory maps, or in Redis when nodes share it (`--redis-url`) so every node sees the same
+//! counts. If Redis cannot be reached, requests are let through (and the failure logged).
 
 use crate::app::AppState;
 use crate::clock::Clock;
@@ -34,6 +35,8 @@ pub struct Limiter {
     messages_per_5s: u32,
     clock: Arc<dyn Clock>,
     shards: Vec<Mutex<HashMap<u64, Window>>>,
+    redis_url: Option<String>,
+    shared: tokio::sync::OnceCell<redis::aio::ConnectionManager>,
 }
 
 /// The outcome of counting one request against a bucket.
@@ -63,11 +66,59 @@ impl Limiter {
             messages_per_5s: c.rate_limit_messages,
             clock,
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            redis_url: c.redis_url.clone(),
+            shared: tokio::sync::OnceCell::new(),
         }
     }
 
     /// Counts a hit; returns (count after the hit, window end).
-    fn hit(&self, k: u64, window_ms: i64) -> (u32, i64) {
+    async fn hit(&self, k: u64, window_ms: i64) -> (u32, i64) {
+        if let Some(url) = &self.redis_url {
+            match self.shared_hit(url, k, window_ms).await {
+                Ok(v) => return v,
+                Err(e) => {
+                    tracing::warn!(error = %e, "shared rate-limit counter unavailable; not limiting");
+                    return (0, self.clock.now_ms() + window_ms);
+                }
+            }
+        }
+        self.local_hit(k, window_ms)
+    }
+
+    /// One round trip: count, start the window on the first hit, read how long it has left.
+    async fn shared_hit(
+        &self,
+        url: &str,
+        k: u64,
+        window_ms: i64,
+    ) -> redis::RedisResult<(u32, i64)> {
+        let conn = self
+            .shared
+            .get_or_try_init(|| async {
+                redis::aio::ConnectionManager::new(redis::Client::open(url)?).await
+            })
+            .await?;
+        let key = format!("coterie:rl:{k:016x}");
+        let (count, _, ttl): (i64, i64, i64) = redis::pipe()
+            .atomic()
+            .cmd("INCR")
+            .arg(&key)
+            .cmd("PEXPIRE")
+            .arg(&key)
+            .arg(window_ms)
+            .arg("NX")
+            .cmd("PTTL")
+            .arg(&key)
+            .query_async(&mut conn.clone())
+            .await?;
+        let left = if ttl > 0 { ttl } else { window_ms };
+        Ok((
+            u32::try_from(count).unwrap_or(u32::MAX),
+            self.clock.now_ms() + left,
+        ))
+    }
+
+    fn local_hit(&self, k: u64, window_ms: i64) -> (u32, i64) {
         let now = self.clock.now_ms();
         let shard = &self.shards[(k as usize) % SHARDS];
         let mut m = shard
@@ -92,7 +143,7 @@ impl Limiter {
 
     /// Counts a request by `who` against the global limit and its route bucket.
     #[must_use]
-    pub fn check(
+    pub async fn check(
         &self,
         who: &str,
         method: &Method,
@@ -103,7 +154,7 @@ impl Limiter {
             return None;
         }
         let now = self.clock.now_ms();
-        let (gcount, gend) = self.hit(key(&["global", who]), 1000);
+        let (gcount, gend) = self.hit(key(&["global", who]), 1000).await;
         let is_send =
             method == Method::POST && template.ends_with("/channels/{channel_id}/messages");
         let (limit, window) = if is_send {
@@ -121,7 +172,9 @@ impl Limiter {
                 exceeded: Some(((gend - now) as f64 / 1000.0, true)),
             });
         }
-        let (count, end) = self.hit(key(&[who, method.as_str(), template, major]), window);
+        let (count, end) = self
+            .hit(key(&[who, method.as_str(), template, major]), window)
+            .await;
         let exceeded = (count > limit).then(|| ((end - now) as f64 / 1000.0, false));
         Some(Decision {
             limit,
@@ -134,9 +187,15 @@ impl Limiter {
 
     /// Slowmode: one message (and, separately, one new thread) per `secs` per member per channel
     /// (429, code 20016). `what` names the bucket: `message` or `thread`.
-    pub fn slowmode(&self, channel: i64, user: i64, secs: i64, what: &str) -> Result<(), ApiError> {
+    pub async fn slowmode(
+        &self,
+        channel: i64,
+        user: i64,
+        secs: i64,
+        what: &str,
+    ) -> Result<(), ApiError> {
         let k = key(&["slowmode", what, &channel.to_string(), &user.to_string()]);
-        let (count, end) = self.hit(k, secs * 1000);
+        let (count, end) = self.hit(k, secs * 1000).await;
         if count > 1 {
             let retry = (end - self.clock.now_ms()).max(0) as f64 / 1000.0;
             return Err(ApiError::RateLimited {
@@ -188,7 +247,11 @@ pub async fn layer(
     };
     let who = caller_key(&req);
     let major = major_params(&template, req.uri().path());
-    let Some(d) = app.limiter.check(&who, req.method(), &template, &major) else {
+    let Some(d) = app
+        .limiter
+        .check(&who, req.method(), &template, &major)
+        .await
+    else {
         return next.run(req).await;
     };
     if let Some((retry_after, global)) = d.exceeded {

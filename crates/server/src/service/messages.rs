@@ -198,7 +198,7 @@ pub async fn create(
     {
         ctx.require(Permissions::READ_MESSAGE_HISTORY)?;
     }
-    slowmode(app, &ctx, user.id, "message")?;
+    slowmode(app, &ctx, user.id, "message").await?;
     let id = app.ids.next_i64();
     let verdict = automod::screen(
         app,
@@ -221,7 +221,7 @@ pub async fn create(
 
 /// Slowmode for `what` (`message`, or `thread` for new threads and forum posts); members with
 /// MANAGE_MESSAGES, MANAGE_CHANNELS or BYPASS_SLOWMODE are exempt.
-pub(crate) fn slowmode(
+pub(crate) async fn slowmode(
     app: &AppState,
     ctx: &ChannelCtx,
     user_id: i64,
@@ -237,7 +237,9 @@ pub(crate) fn slowmode(
     if ctx.perms.0 & exempt != 0 {
         return Ok(());
     }
-    app.limiter.slowmode(ctx.channel.id, user_id, secs, what)
+    app.limiter
+        .slowmode(ctx.channel.id, user_id, secs, what)
+        .await
 }
 
 /// `PATCH /channels/{id}/messages/{id}`: the author edits; others with MANAGE_MESSAGES may only

@@ -233,7 +233,7 @@ struct Start<'a> {
 }
 
 async fn create_rows(app: &AppState, s: Start<'_>) -> Result<ThreadWithChannel, ApiError> {
-    crate::service::messages::slowmode(app, s.parent, s.owner, "thread")?;
+    crate::service::messages::slowmode(app, s.parent, s.owner, "thread").await?;
     crate::service::automod::screen(
         app,
         s.owner,

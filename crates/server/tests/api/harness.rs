@@ -122,7 +122,12 @@ impl TestApp {
                 .expect("redis bus");
             nodes.push(
                 Self::node(
-                    |c| c.node_id = node,
+                    |c| {
+                        c.node_id = node;
+                        // Shared counters: a member gets 5 messages per 5 s per channel in total.
+                        c.redis_url = Some(redis.clone());
+                        c.rate_limit_messages = 5;
+                    },
                     Some(db.clone()),
                     Some(Arc::new(bus)),
                     clock.clone(),

@@ -84,6 +84,32 @@ async fn events_and_permission_changes_cross_nodes_through_redis() -> R {
         ev["content"], "for everyone",
         "the hidden channel's message must not arrive first"
     );
+    // Rate limits are counted once for all nodes: the member has sent 1 message in #general; 4
+    // more alternate between the nodes, and the sixth within 5 s is refused, wherever it lands.
+    for (i, node) in [&a, &b, &a, &b].into_iter().enumerate() {
+        let (s, v) = node
+            .post(
+                &format!("/channels/{}/messages", g.general),
+                &member,
+                json!({"content": format!("burst {i}")}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "burst {i}: {v}");
+    }
+    let (s, v) = a
+        .post(
+            &format!("/channels/{}/messages", g.general),
+            &member,
+            json!({"content": "one too many"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    assert!(
+        v["retry_after"]
+            .as_f64()
+            .is_some_and(|r| r > 0.0 && r <= 5.0),
+        "{v}"
+    );
     // Ids minted on both nodes never collide.
     let from_a = a.create_message(&g.general, &owner, "from A").await;
     let from_b = b.create_message(&g.general, &owner, "from B").await;
