@@ -32,6 +32,12 @@ pub async fn run(app: AppState, mut rx: mpsc::Receiver<Arc<Event>>) {
             }
             Effect::None => {}
         }
+        // AutoMod rules changed (on any node): this node's compiled rules for the guild are stale.
+        if ev.name.starts_with("AUTO_MODERATION_RULE_")
+            && let Some(g) = ev.guild_id
+        {
+            app.automod.invalidate(g);
+        }
         let snapshot = match guild_of(&ev.audience) {
             Some(g) if needs_access(&ev.audience) => access(&app, &mut cache, g).await,
             _ => None,

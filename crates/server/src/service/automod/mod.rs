@@ -54,7 +54,8 @@ pub struct State {
 }
 
 impl State {
-    fn invalidate(&self, guild_id: i64) {
+    /// Drops a guild's compiled rules (they are rebuilt on the next screening).
+    pub(crate) fn invalidate(&self, guild_id: i64) {
         if let Ok(mut c) = self.cache.lock() {
             c.remove(&guild_id);
         }
