@@ -38,3 +38,17 @@ def point_at_coterie():
     discord.http.Route.BASE = f"{URL}/api/v10"
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(URL.replace("http", "ws", 1) + "/")
     discord.asset.Asset.BASE = f"{URL}/cdn"
+
+
+def run(client, token, failures):
+    """Runs the client until the script's on_ready closes it; exits 1 if a step failed."""
+    import sys
+    client.run(token, log_handler=None)
+    sys.exit(1 if failures else 0)
+
+
+def report(failures, e):
+    """Prints a failed step's traceback and remembers it."""
+    import traceback
+    traceback.print_exc()
+    failures.append(e)

@@ -6,12 +6,11 @@ env: COTERIE_URL, OWNER_TOKEN, GUILD_ID. Exits 0 when every step worked.
 """
 import io
 import struct
-import sys
 import zlib
 
 import discord
 
-from common import GUILD, bot_in_guild, point_at_coterie
+from common import GUILD, bot_in_guild, point_at_coterie, report, run
 
 
 def png(w, h, rgb=(30, 120, 200)):
@@ -69,12 +68,9 @@ async def on_ready():
         await m.delete()
         print("discord.py media: files, avatars, icons and emoji worked", flush=True)
     except Exception as e:  # reported, then exit 1
-        import traceback
-        traceback.print_exc()
-        failures.append(e)
+        report(failures, e)
     finally:
         await client.close()
 
 
-client.run(bot["token"], log_handler=None)
-sys.exit(1 if failures else 0)
+run(client, bot["token"], failures)

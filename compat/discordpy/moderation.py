@@ -7,11 +7,10 @@ env: COTERIE_URL, OWNER_TOKEN, GUILD_ID, INVITE_CODE. Exits 0 when every step wo
 import asyncio
 import datetime
 import os
-import sys
 
 import discord
 
-from common import GUILD, bot_in_guild, call, point_at_coterie
+from common import GUILD, bot_in_guild, call, point_at_coterie, report, run
 
 _, member = call("POST", "/auth/register", body={"username": "modtarget", "password": "correct horse battery"})
 call("POST", f"/invites/{os.environ['INVITE_CODE']}", member["token"], {})
@@ -88,12 +87,9 @@ async def on_ready():
         await rule.delete()
         print("discord.py moderation: rules, AutoMod events, timeouts and the audit log parsed", flush=True)
     except Exception as e:  # reported, then exit 1
-        import traceback
-        traceback.print_exc()
-        failures.append(e)
+        report(failures, e)
     finally:
         await client.close()
 
 
-client.run(bot["token"], log_handler=None)
-sys.exit(1 if failures else 0)
+run(client, bot["token"], failures)

@@ -99,16 +99,7 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
         "coterie",
     ]);
     status(build, "building the release binary")?;
-    let mut pip = Command::new("python3");
-    pip.args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-    ])
-    .args(["-r", "bench/requirements.txt"]);
-    status(pip, "installing websockets (bench/requirements.txt)")?;
+    install_websockets()?;
     let mut quick = Command::new("python3");
     quick.args(["bench/quick.py", "target/release/coterie", sessions]);
     status(quick, "server benchmark (bench/quick.py)")?;
@@ -157,6 +148,20 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
     web.args(["e2e/bench.mjs", "../target/release/coterie", messages])
         .current_dir("web");
     status(web, "web benchmark (web/e2e/bench.mjs)")
+}
+
+/// The Python websockets package the benchmarks and the nginx check use (pinned).
+fn install_websockets() -> anyhow::Result<()> {
+    let mut pip = Command::new("python3");
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ])
+    .args(["-r", "bench/requirements.txt"]);
+    status(pip, "installing websockets (bench/requirements.txt)")
 }
 
 fn reachable(url: &str) -> bool {
@@ -285,16 +290,7 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
         compat()?;
     }
     if use_pg && !rest.iter().any(|a| a == "--no-nginx") {
-        let mut pip = Command::new("python3");
-        pip.args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args(["-r", "bench/requirements.txt"]);
-        status(pip, "installing websockets (bench/requirements.txt)")?;
+        install_websockets()?;
         let mut nginx = Command::new("python3");
         nginx
             .args(["deploy/check-nginx.py", "target/debug/coterie"])

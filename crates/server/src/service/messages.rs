@@ -364,8 +364,20 @@ pub async fn edit_in(
         .await?;
         p.content = Some((c, m.everyone, m.users, m.roles));
     }
+    let content_changed = p.content.as_ref().is_some_and(|c| c.0 != row.content);
     if let Some(e) = embeds {
         p.embeds = Some(serde_json::to_string(&e).unwrap_or_else(|_| "[]".into()));
+    } else if content_changed {
+        // New text, new previews: drop those of the old links (they come back if still linked).
+        let old: Vec<Value> = serde_json::from_str(&row.embeds).unwrap_or_default();
+        let kept: Vec<Value> = old
+            .iter()
+            .filter(|e| !crate::service::unfurl::is_preview(e))
+            .cloned()
+            .collect();
+        if kept.len() != old.len() {
+            p.embeds = Some(Value::Array(kept).to_string());
+        }
     }
     if let Some(c) = b.components {
         p.components =
@@ -394,6 +406,16 @@ pub async fn edit_in(
     app.bus
         .publish(message_event("MESSAGE_UPDATE", ctx, &view, None))
         .await;
+    if content_changed {
+        crate::service::unfurl::spawn(
+            app,
+            channel_id,
+            message_id,
+            row.author_id,
+            &view.content,
+            view.flags as i64,
+        );
+    }
     Ok(view)
 }
 

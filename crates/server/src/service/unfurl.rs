@@ -354,7 +354,17 @@ pub fn embed_from_html(html: &str, url: &str, final_url: &str) -> Option<Value> 
     Some(e)
 }
 
-/// Unfolds a new message's links in the background; the result arrives as MESSAGE_UPDATE.
+/// Whether an embed is a link preview Coterie made (not a bot's or webhook's own embed).
+#[must_use]
+pub fn is_preview(e: &Value) -> bool {
+    matches!(
+        e.get("type").and_then(Value::as_str),
+        Some("link" | "article")
+    )
+}
+
+/// Unfolds the links of a new or edited message in the background; the result arrives as
+/// MESSAGE_UPDATE.
 pub fn spawn(
     app: &AppState,
     channel_id: i64,

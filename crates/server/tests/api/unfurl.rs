@@ -184,3 +184,55 @@ async fn previews_can_be_switched_off() -> R {
     app.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_edit_replaces_the_previews_of_its_old_links() -> R {
+    let app = TestApp::with(|c| c.unfurl_allow = "127.0.0.2".into()).await;
+    let owner = app.user("owner").await;
+    let g = app.guild(&owner).await;
+    let (first, _) = serve([127, 0, 0, 2], Page::Preview).await;
+    let (second, _) = serve([127, 0, 0, 2], Page::Preview).await;
+    let old = format!("http://127.0.0.2:{first}/page");
+    let new = format!("http://127.0.0.2:{second}/page");
+    let m = app
+        .create_message(&g.general, &owner, &format!("see {old}"))
+        .await;
+    let path = format!(
+        "/channels/{}/messages/{}",
+        g.general,
+        m["id"].as_str().expect("id")
+    );
+    let wait_for_url = |url: String| {
+        let (app, path, owner) = (&app, path.clone(), owner.clone());
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                let (_, v) = app.get(&path, &owner).await;
+                let urls: Vec<String> = v["embeds"]
+                    .as_array()
+                    .map(|e| {
+                        e.iter()
+                            .filter_map(|x| x["url"].as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if urls == [url.clone()] || std::time::Instant::now() > deadline {
+                    return urls;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    };
+    assert_eq!(wait_for_url(old.clone()).await, [old]);
+    let (s, v) = app
+        .patch(&path, &owner, json!({"content": format!("actually {new}")}))
+        .await;
+    assert_eq!(s, reqwest::StatusCode::OK, "{v}");
+    assert_eq!(
+        wait_for_url(new.clone()).await,
+        [new],
+        "the old preview is gone, the new one came"
+    );
+    app.shutdown().await;
+    Ok(())
+}
