@@ -169,7 +169,42 @@ async fn events_and_permission_changes_cross_nodes_through_redis() -> R {
     let from_a = a.create_message(&g.general, &owner, "from A").await;
     let from_b = b.create_message(&g.general, &owner, "from B").await;
     assert_ne!(from_a["id"], from_b["id"]);
+    // Node A goes away. Its clients reach node B: a RESUME there is refused with op 9 (sessions
+    // resume only on the node that held them) and they identify again; nothing committed is lost.
+    let (session, seq) = (owner_gw.session_id.clone(), owner_gw.seq);
     a.shutdown().await;
+    let mut again = b.connect().await;
+    again.next_frame().await.ok_or("hello")?;
+    again
+        .send(json!({"op": 6, "d": {"token": owner.token, "session_id": session, "seq": seq}}))
+        .await;
+    let invalid = again.next_frame().await.ok_or("op 9")?;
+    assert_eq!(
+        (invalid["op"].clone(), invalid["d"].clone()),
+        (json!(9), json!(false)),
+        "{invalid}"
+    );
+    let mut owner_on_b = b.gateway(&owner).await;
+    let (_, history) = b
+        .get(
+            &format!("/channels/{}/messages?limit=100", g.general),
+            &owner,
+        )
+        .await;
+    let texts: Vec<&str> = history
+        .as_array()
+        .ok_or("history")?
+        .iter()
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    assert!(
+        texts.contains(&"from A") && texts.contains(&"hello from node B"),
+        "{texts:?}"
+    );
+    b.create_message(&g.general, &owner, "after the failover")
+        .await;
+    let ev = owner_on_b.next_event("MESSAGE_CREATE").await;
+    assert_eq!(ev["content"], "after the failover");
     b.shutdown().await;
     Ok(())
 }
