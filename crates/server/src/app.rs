@@ -103,7 +103,7 @@ impl AppState {
         Ok(Self(Arc::new(Inner {
             media,
             sessions: Arc::new(Registry::default()),
-            presences: Presences::default(),
+            presences: Presences::new(&p.config),
             limiter,
             hash_permits: Semaphore::new(workers),
             identify_permits: Semaphore::new(workers * 4),

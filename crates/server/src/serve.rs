@@ -206,6 +206,11 @@ pub async fn start(mut parts: Parts) -> anyhow::Result<Running> {
         tokio::spawn(crate::service::votes::run(app.clone())),
         tokio::spawn(crate::service::media::run_sweeper(app.clone())),
     ];
+    if app.config.redis_url.is_some() {
+        tasks.push(tokio::spawn(crate::service::presence::refresh_shared(
+            app.clone(),
+        )));
+    }
     if app.config.database_url.is_some() && !app.config.node_id_given {
         tasks.push(tokio::spawn(renew_lease(app.clone())));
     }

@@ -186,13 +186,10 @@ pub async fn guild_create(
     };
     let members = views::members(app, &member_rows).await?;
     let presence_list = if presences || !bot {
-        member_rows
-            .iter()
-            .filter_map(|m| {
-                app.presences
-                    .get(m.member.user_id)
-                    .map(|(s, a)| presence_json(m.member.user_id, None, &s, &a))
-            })
+        let ids: Vec<i64> = member_rows.iter().map(|m| m.member.user_id).collect();
+        let known = app.presences.lookup(&ids).await;
+        ids.iter()
+            .filter_map(|id| known.get(id).map(|(s, a)| presence_json(*id, None, s, a)))
             .collect()
     } else {
         vec![]

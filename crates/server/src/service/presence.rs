@@ -1,4 +1,7 @@
-//! Who is online on this node, and PRESENCE_UPDATE dispatches to every guild a user is in.
+//! Who is online, and PRESENCE_UPDATE dispatches to every guild a user is in. Each node counts its
+//! own sessions; with several nodes (`--redis-url`) each also keeps its view of a user in Redis (a
+//! hash per user, node → status, refreshed every minute and expiring after three), and a user's
+//! presence is the most present status any node reports.
 
 use crate::app::AppState;
 use crate::bus::{Audience, Event};
@@ -14,9 +17,34 @@ struct Entry {
     connections: u32,
 }
 
-/// Presence of users connected to this node.
+/// Presence of users connected to this node, and the shared view when nodes share Redis.
 #[derive(Debug, Default)]
-pub struct Presences(Mutex<HashMap<i64, Entry>>);
+pub struct Presences(Mutex<HashMap<i64, Entry>>, Option<Shared>);
+
+/// The Redis side of presence.
+#[derive(Debug)]
+struct Shared {
+    url: String,
+    node: u16,
+    conn: tokio::sync::OnceCell<redis::aio::ConnectionManager>,
+}
+
+/// How long a node's report about a user lives without a refresh.
+const SHARED_TTL_S: i64 = 180;
+
+fn shared_key(user: i64) -> String {
+    format!("coterie:presence:{user}")
+}
+
+/// Online beats dnd beats idle.
+fn rank(status: &str) -> u8 {
+    match status {
+        "online" => 3,
+        "dnd" => 2,
+        "idle" => 1,
+        _ => 0,
+    }
+}
 
 /// Statuses a client may set.
 pub const STATUSES: [&str; 5] = ["online", "dnd", "idle", "invisible", "offline"];
@@ -29,6 +57,108 @@ fn visible(status: &str) -> &str {
 }
 
 impl Presences {
+    /// Local only, or shared through Redis when the configuration names it.
+    #[must_use]
+    pub fn new(config: &crate::config::Config) -> Self {
+        Self(
+            Mutex::default(),
+            config.redis_url.clone().map(|url| Shared {
+                url,
+                node: config.node_id,
+                conn: tokio::sync::OnceCell::new(),
+            }),
+        )
+    }
+
+    async fn conn(&self) -> Option<redis::aio::ConnectionManager> {
+        let sh = self.1.as_ref()?;
+        match sh
+            .conn
+            .get_or_try_init(|| async {
+                redis::aio::ConnectionManager::new(redis::Client::open(sh.url.as_str())?).await
+            })
+            .await
+        {
+            Ok(c) => Some(c.clone()),
+            Err(e) => {
+                tracing::warn!(error = %e, "shared presence unavailable");
+                None
+            }
+        }
+    }
+
+    /// Writes this node's view of `users` to Redis (online users set, others cleared).
+    pub async fn share(&self, users: &[i64]) {
+        let (Some(sh), Some(mut conn)) = (self.1.as_ref(), self.conn().await) else {
+            return;
+        };
+        let mut pipe = redis::pipe();
+        for u in users {
+            let key = shared_key(*u);
+            match self.get(*u) {
+                Some((status, activities)) => {
+                    let v = json!({"status": status, "activities": activities}).to_string();
+                    pipe.hset(&key, sh.node, v).ignore();
+                    pipe.expire(&key, SHARED_TTL_S).ignore();
+                }
+                None => {
+                    pipe.hdel(&key, sh.node).ignore();
+                }
+            }
+        }
+        if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+            tracing::warn!(error = %e, "shared presence not written");
+        }
+    }
+
+    /// Presence of each user as every node reports it (local sessions first).
+    pub async fn lookup(&self, users: &[i64]) -> HashMap<i64, (String, Value)> {
+        let mut out: HashMap<i64, (String, Value)> = users
+            .iter()
+            .filter_map(|u| self.get(*u).map(|p| (*u, p)))
+            .collect();
+        let rest: Vec<i64> = users
+            .iter()
+            .copied()
+            .filter(|u| !out.contains_key(u))
+            .collect();
+        if rest.is_empty() {
+            return out;
+        }
+        let Some(mut conn) = self.conn().await else {
+            return out;
+        };
+        let mut pipe = redis::pipe();
+        for u in &rest {
+            pipe.hvals(shared_key(*u));
+        }
+        let reports: Vec<Vec<String>> = match pipe.query_async(&mut conn).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "shared presence not read");
+                return out;
+            }
+        };
+        for (u, views) in rest.into_iter().zip(reports) {
+            let best = views
+                .iter()
+                .filter_map(|v| serde_json::from_str::<Value>(v).ok())
+                .filter_map(|v| {
+                    let s = v["status"].as_str()?.to_owned();
+                    (rank(&s) > 0).then(|| (s, v["activities"].clone()))
+                })
+                .max_by_key(|(s, _)| rank(s));
+            if let Some(p) = best {
+                out.insert(u, p);
+            }
+        }
+        out
+    }
+
+    fn local_users(&self) -> Vec<i64> {
+        self.with(|m| m.keys().copied().collect())
+    }
+
     fn with<R>(&self, f: impl FnOnce(&mut HashMap<i64, Entry>) -> R) -> R {
         let mut m = self
             .0
@@ -114,11 +244,29 @@ pub fn presence_json(user: i64, guild: Option<i64>, status: &str, activities: &V
     v
 }
 
-/// Tells every guild of the user about their current presence.
+/// Keeps this node's reports in Redis alive (several nodes only).
+pub async fn refresh_shared(app: AppState) {
+    let mut stop = app.shutdown.subscribe();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            _ = stop.wait_for(|v| *v) => return,
+        }
+        let users = app.presences.local_users();
+        for chunk in users.chunks(1000) {
+            app.presences.share(chunk).await;
+        }
+    }
+}
+
+/// Tells every guild of the user about their current presence (across nodes).
 pub async fn broadcast(app: &AppState, user: i64) {
+    app.presences.share(&[user]).await;
     let (status, activities) = app
         .presences
-        .get(user)
+        .lookup(&[user])
+        .await
+        .remove(&user)
         .unwrap_or_else(|| ("offline".into(), json!([])));
     let guilds = match app.store.user_guilds(user).await {
         Ok(g) => g,

@@ -5,6 +5,16 @@ use crate::harness::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
+/// The next MESSAGE_CREATE of an ordinary message (join messages skipped).
+async fn next_message(gw: &mut Gw) -> serde_json::Value {
+    loop {
+        let ev = gw.next_event("MESSAGE_CREATE").await;
+        if ev["type"] == 0 {
+            return ev;
+        }
+    }
+}
+
 #[tokio::test]
 async fn events_and_permission_changes_cross_nodes_through_redis() -> R {
     let Some((a, b)) = TestApp::pair().await else {
@@ -26,12 +36,7 @@ async fn events_and_permission_changes_cross_nodes_through_redis() -> R {
         .create_message(&g.general, &member, "hello from node B")
         .await;
     // (The member's join message may come first.)
-    let ev = loop {
-        let ev = owner_gw.next_event("MESSAGE_CREATE").await;
-        if ev["type"] == 0 {
-            break ev;
-        }
-    };
+    let ev = next_message(&mut owner_gw).await;
     assert_eq!(
         (ev["id"].clone(), ev["content"].clone()),
         (m["id"].clone(), json!("hello from node B"))
@@ -64,6 +69,43 @@ async fn events_and_permission_changes_cross_nodes_through_redis() -> R {
         .await;
     let p = owner_gw.next_event("PRESENCE_UPDATE").await;
     assert_eq!(p["user"]["id"], member.id.as_str());
+    // Presence is shared: someone connected only to B shows in READY/GUILD_CREATE on A, and
+    // going away there reaches A as offline.
+    let carol = b.user("carol").await;
+    b.post(&format!("/invites/{code}"), &carol, json!({})).await;
+    let mut carol_on_b = b
+        .gateway_with(
+            &carol,
+            json!({"token": carol.token, "intents": 3276799,
+            "properties": {"os": "linux", "browser": "test", "device": "test"},
+            "presence": {"status": "idle", "activities": [], "since": null, "afk": false}}),
+        )
+        .await;
+    let mut owner_again = a.gateway(&owner).await;
+    let gc = owner_again.next_event("GUILD_CREATE").await;
+    let listed = gc["presences"]
+        .as_array()
+        .ok_or("presences")?
+        .iter()
+        .find(|p| p["user"]["id"] == carol.id.as_str())
+        .cloned()
+        .ok_or("carol is listed as present")?;
+    assert_eq!(listed["status"], "idle", "{listed}");
+    // A normal close (1000) ends the session at once, rather than keeping it resumable.
+    carol_on_b
+        .ws
+        .close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Normal,
+            reason: "bye".into(),
+        }))
+        .await?;
+    let gone = loop {
+        let p = owner_again.next_event("PRESENCE_UPDATE").await;
+        if p["user"]["id"] == carol.id.as_str() && p["status"] == "offline" {
+            break p;
+        }
+    };
+    assert_eq!(gone["status"], "offline");
     // A permission change made on B applies to A's sessions before the next event: the member
     // no longer receives messages of the hidden channel, and still receives #general.
     let (_, staff) = b
@@ -85,12 +127,12 @@ async fn events_and_permission_changes_cross_nodes_through_redis() -> R {
     assert_eq!(s, StatusCode::NO_CONTENT);
     b.create_message(&staff, &owner, "staff only").await;
     b.create_message(&g.general, &owner, "for everyone").await;
-    let ev = member_gw.next_event("MESSAGE_CREATE").await;
+    let ev = next_message(&mut member_gw).await;
     assert_eq!(
         ev["content"], "for everyone",
         "the hidden channel's message must not arrive first"
     );
-    let ev = owner_gw.next_event("MESSAGE_CREATE").await;
+    let ev = next_message(&mut owner_gw).await;
     assert_eq!(
         ev["content"], "staff only",
         "the owner still sees the hidden channel"
