@@ -152,6 +152,14 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
 
 /// The Python websockets package the benchmarks and the nginx check use (pinned).
 fn install_websockets() -> anyhow::Result<()> {
+    pip_install(
+        "bench/requirements.txt",
+        "installing websockets (bench/requirements.txt)",
+    )
+}
+
+/// Installs a pinned Python requirements file.
+fn pip_install(requirements: &str, what: &str) -> anyhow::Result<()> {
     let mut pip = Command::new("python3");
     pip.args([
         "-m",
@@ -159,9 +167,10 @@ fn install_websockets() -> anyhow::Result<()> {
         "install",
         "--quiet",
         "--disable-pip-version-check",
-    ])
-    .args(["-r", "bench/requirements.txt"]);
-    status(pip, "installing websockets (bench/requirements.txt)")
+        "-r",
+        requirements,
+    ]);
+    status(pip, what)
 }
 
 fn reachable(url: &str) -> bool {
@@ -191,17 +200,10 @@ fn drop_test_schemas(url: &str) {
 
 /// Installs the bot libraries (pinned) and runs the compatibility suite against a fresh server.
 fn compat() -> anyhow::Result<()> {
-    let mut pip = Command::new("python3");
-    pip.args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "-r",
+    pip_install(
         "compat/requirements.txt",
-    ]);
-    status(pip, "installing discord.py (compat/requirements.txt)")?;
+        "installing discord.py (compat/requirements.txt)",
+    )?;
     if !std::path::Path::new("compat/discordjs/node_modules/discord.js").exists() {
         let mut npm = Command::new("npm");
         npm.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])

@@ -83,12 +83,16 @@ async fn serve_object(app: &AppState, s: Serve<'_>, headers: &HeaderMap) -> Resp
             .into_response();
     }
     let store = &app.media.objects;
-    let meta = match store.head(&s.key).await {
-        Ok(m) => m,
-        Err(object_store::Error::NotFound { .. }) => return not_found(),
-        Err(e) => return ApiError::internal(e).into_response_logged(),
+    // Only a range request needs the size before reading; otherwise one read does.
+    let size = if headers.contains_key(header::RANGE) {
+        match store.head(&s.key).await {
+            Ok(m) => m.size,
+            Err(object_store::Error::NotFound { .. }) => return not_found(),
+            Err(e) => return ApiError::internal(e).into_response_logged(),
+        }
+    } else {
+        0
     };
-    let size = meta.size;
     let (status, range) = match parse_range(headers, size) {
         Wanted::All => (StatusCode::OK, None),
         Wanted::Part(a, b) => (StatusCode::PARTIAL_CONTENT, Some((a, b))),
@@ -192,7 +196,7 @@ async fn attachment_inner(
         Ok(None) => return not_found(),
         Err(e) => return ApiError::from(e).into_response_logged(),
     };
-    if inspect::url_name(&row.filename) != inspect::url_name(&name) && row.filename != name {
+    if row.filename != name {
         return not_found();
     }
     let expires =

@@ -288,15 +288,29 @@ pub async fn drop_image(app: &AppState, kind: &str, owner: i64, hash: Option<&st
 
 /// Gives uploads that did not make it into a message back to the sweeper at once.
 pub async fn abandon(app: &AppState, rows: &[AttachmentRow]) {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    for r in rows {
-        for thumb in [false, true] {
-            delete(app, &attachment_key(r.channel_id, r.id, thumb)).await;
-        }
-    }
-    if let Err(e) = app.store.delete_attachment_rows(&ids).await {
+    if let Err(e) = delete_files(app, rows).await {
         tracing::warn!(error = %e, "abandoned uploads stay for the sweeper");
     }
+}
+
+/// Deletes the objects of files (already gone is fine), then their rows.
+async fn delete_files(app: &AppState, rows: &[AttachmentRow]) -> Result<(), ApiError> {
+    for r in rows {
+        for thumb in [false, true] {
+            match app
+                .media
+                .objects
+                .delete(&attachment_key(r.channel_id, r.id, thumb))
+                .await
+            {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(ApiError::internal(e)),
+            }
+        }
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    app.store.delete_attachment_rows(&ids).await?;
+    Ok(())
 }
 
 /// The wire objects of a message's files, with fresh signed URLs.
@@ -365,21 +379,7 @@ pub async fn sweep_once(app: &AppState) -> Result<usize, ApiError> {
         if rows.is_empty() {
             return Ok(total);
         }
-        for r in &rows {
-            for thumb in [false, true] {
-                match app
-                    .media
-                    .objects
-                    .delete(&attachment_key(r.channel_id, r.id, thumb))
-                    .await
-                {
-                    Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                    Err(e) => return Err(ApiError::internal(e)),
-                }
-            }
-        }
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        app.store.delete_attachment_rows(&ids).await?;
+        delete_files(app, &rows).await?;
         total += rows.len();
     }
 }

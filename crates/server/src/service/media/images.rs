@@ -88,15 +88,15 @@ fn encode(img: &DynamicImage) -> Result<Bytes, String> {
 /// Width and height as displayed, and a thumbnail when either side exceeds [`THUMB`] (JPEG, or
 /// PNG for images with transparency).
 pub fn measure_and_thumbnail(bytes: &[u8]) -> Result<((u32, u32), Option<Bytes>), String> {
-    let (w, h) = dimensions(bytes)?;
-    if w <= THUMB && h <= THUMB {
-        // Small images are served as they are; still make sure they decode.
-        let img = decode(bytes)?;
-        return Ok(((img.width(), img.height()), None));
-    }
+    // Every image is decoded (a corrupt one is refused); small ones are served as they are.
     let img = decode(bytes)?;
-    let thumb = img.thumbnail(THUMB, THUMB);
-    Ok(((img.width(), img.height()), Some(encode(&thumb)?)))
+    let dims = (img.width(), img.height());
+    let thumb = if dims.0 > THUMB || dims.1 > THUMB {
+        Some(encode(&img.thumbnail(THUMB, THUMB))?)
+    } else {
+        None
+    };
+    Ok((dims, thumb))
 }
 
 /// An image made square-bounded for avatars, icons and emoji: at most `side` pixels a side,
