@@ -77,6 +77,13 @@ pub enum Effect {
     },
     /// The guild is gone (after this event).
     DropGuild(i64),
+    /// A gateway session was resumed on `node`; any other node holding it lets it go.
+    SessionMoved {
+        /// Session id.
+        session: String,
+        /// The node that holds it now.
+        node: u16,
+    },
 }
 
 /// One dispatch, ready to send.
@@ -101,6 +108,25 @@ pub struct Event {
     /// The member an event is about: they receive GUILD_MEMBER_UPDATE about themselves even
     /// without the GUILD_MEMBERS intent.
     pub subject: Option<i64>,
+    /// Position in the shared event stream (`--redis-url`), set as the event is read from it;
+    /// `None` for events that never went through it (a single node, session-local frames).
+    pub pos: Option<StreamPos>,
+}
+
+/// A Redis stream entry id (`<ms>-<seq>`) as one ordered number.
+pub type StreamPos = u128;
+
+/// Parses `<ms>-<seq>`.
+#[must_use]
+pub fn parse_pos(s: &str) -> Option<StreamPos> {
+    let (ms, seq) = s.split_once('-')?;
+    Some((u128::from(ms.parse::<u64>().ok()?) << 64) | u128::from(seq.parse::<u64>().ok()?))
+}
+
+/// Formats a position as `<ms>-<seq>`.
+#[must_use]
+pub fn format_pos(p: StreamPos) -> String {
+    format!("{}-{}", p >> 64, p & u128::from(u64::MAX))
 }
 
 impl Event {
@@ -130,6 +156,7 @@ impl Event {
             effect: Effect::None,
             guild_id,
             subject: None,
+            pos: None,
         }
     }
 
@@ -172,6 +199,33 @@ pub trait EventBus: Send + Sync + std::fmt::Debug {
     async fn publish(&self, event: Event);
     /// Takes this node's subscription; only the dispatcher calls it, once.
     fn subscribe(&self) -> Option<mpsc::Receiver<Arc<Event>>>;
+
+    /// Whether events are shared with other nodes, which lets a gateway session resume on a
+    /// node other than the one that held it (see `gateway::handoff`).
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Every event after `after`, oldest first, or `None` when some of them are no longer kept
+    /// (or the bus keeps no history).
+    async fn events_after(&self, _after: StreamPos) -> anyhow::Result<Option<Vec<Event>>> {
+        Ok(None)
+    }
+
+    /// Stores a session's resume checkpoint for `ttl_secs` (`None` deletes it).
+    async fn put_checkpoint(
+        &self,
+        _session: &str,
+        _value: Option<Vec<u8>>,
+        _ttl_secs: u64,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    /// A session's resume checkpoint, if one is kept.
+    async fn get_checkpoint(&self, _session: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
 }
 
 /// The in-process bus of a single node.

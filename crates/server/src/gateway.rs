@@ -5,6 +5,7 @@
 pub mod access;
 pub mod connection;
 pub mod dispatcher;
+pub mod handoff;
 pub mod ready;
 pub mod registry;
 pub mod session;

@@ -118,9 +118,14 @@ pub async fn production_parts(config: Config) -> anyhow::Result<Parts> {
                 );
             }
             Arc::new(
-                crate::bus::RedisBus::connect(url, "coterie:events", 65_536)
-                    .await
-                    .with_context(|| "connecting to Redis")?,
+                crate::bus::RedisBus::connect(
+                    url,
+                    "coterie:events",
+                    65_536,
+                    std::time::Duration::from_secs(config.resume_window_secs),
+                )
+                .await
+                .with_context(|| "connecting to Redis")?,
             )
         }
         None => Arc::new(LocalBus::new(65_536)),

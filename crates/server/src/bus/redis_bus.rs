@@ -1,14 +1,18 @@
-//! The event bus of a node among several: every event is published to one Redis channel and each
-//! node holds one subscription to it, feeding its dispatcher exactly as the local bus does. Redis
-//! orders all publishes, so every node sees the same sequence (a node's own events included).
+//! The event bus of a node among several: every event is appended to one Redis stream and each
+//! node holds one reader of it, feeding its dispatcher exactly as the local bus does. Redis orders
+//! all appends, so every node sees the same sequence (a node's own events included), and the stream
+//! keeps the last resume window of events so a gateway session can be resumed on another node
+//! (`gateway::handoff`). A reader that loses its connection continues where it stopped.
 
 use super::{Audience, Effect, Event, EventBus};
+use super::{StreamPos, format_pos, parse_pos};
 use async_trait::async_trait;
 use redis::AsyncCommands;
+use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 
 /// An event as it travels between nodes.
@@ -77,68 +81,97 @@ fn decode(bytes: &[u8]) -> Option<Event> {
         effect: w.effect,
         guild_id: w.guild_id,
         subject: w.subject,
+        pos: None,
     })
 }
 
-/// Publishes through a reconnecting connection; subscribes on its own connection.
+/// An entry read from the stream, positioned.
+fn entry(e: &StreamId) -> Option<Event> {
+    let Some(redis::Value::BulkString(bytes)) = e.map.get("e") else {
+        return None;
+    };
+    let mut ev = decode(bytes)?;
+    ev.pos = Some(parse_pos(&e.id)?);
+    Some(ev)
+}
+
+/// Entries replayed for one resume at most; a session further behind identifies again.
+const MAX_REPLAY: usize = 100_000;
+/// Entries read per round trip.
+const READ_BATCH: usize = 512;
+
+/// Appends through a reconnecting connection; reads on its own connection.
 pub struct RedisBus {
-    publisher: redis::aio::ConnectionManager,
-    channel: String,
+    conn: redis::aio::ConnectionManager,
+    key: String,
+    retain: Duration,
     rx: Mutex<Option<mpsc::Receiver<Arc<Event>>>>,
 }
 
 impl std::fmt::Debug for RedisBus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisBus")
-            .field("channel", &self.channel)
+            .field("key", &self.key)
             .finish_non_exhaustive()
     }
 }
 
 impl RedisBus {
-    /// Connects to `url` and subscribes to `channel` (all nodes of one instance share it).
-    /// Returns once the subscription is active, so nothing published afterwards is missed.
-    pub async fn connect(url: &str, channel: &str, capacity: usize) -> anyhow::Result<Self> {
+    /// Connects to `url` and starts reading the stream `key` (all nodes of one instance share it)
+    /// from its current end, so nothing appended after this returns is missed. Entries older than
+    /// `retain` (the gateway's resume window) are trimmed as new ones arrive.
+    pub async fn connect(
+        url: &str,
+        key: &str,
+        capacity: usize,
+        retain: Duration,
+    ) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)?;
-        let publisher = redis::aio::ConnectionManager::new(client.clone()).await?;
+        let mut conn = redis::aio::ConnectionManager::new(client.clone()).await?;
+        let last: StreamRangeReply = redis::cmd("XREVRANGE")
+            .arg(key)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut conn)
+            .await?;
+        let from = last
+            .ids
+            .first()
+            .map_or_else(|| "0-0".to_owned(), |e| e.id.clone());
         let (tx, rx) = mpsc::channel(capacity);
-        let mut pubsub = client.get_async_pubsub().await?;
-        pubsub.subscribe(channel).await?;
-        tokio::spawn(listen(client, channel.to_owned(), pubsub, tx));
+        tokio::spawn(read(client, key.to_owned(), from, tx));
         Ok(Self {
-            publisher,
-            channel: channel.to_owned(),
+            conn,
+            key: key.to_owned(),
+            retain,
             rx: Mutex::new(Some(rx)),
         })
     }
+
+    fn checkpoint_key(&self, session: &str) -> String {
+        format!("{}:session:{session}", self.key)
+    }
 }
 
-/// Feeds the node's queue from the subscription, resubscribing after a lost connection.
-async fn listen(
-    client: redis::Client,
-    channel: String,
-    first: redis::aio::PubSub,
-    tx: mpsc::Sender<Arc<Event>>,
-) {
-    use futures_util::StreamExt;
-    let mut next = Some(first);
+/// Feeds the node's queue from the stream, reconnecting after a lost connection and continuing
+/// after the last entry it passed on.
+async fn read(client: redis::Client, key: String, mut last: String, tx: mpsc::Sender<Arc<Event>>) {
+    let config =
+        redis::AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(15)));
+    let mut conn = None;
     loop {
-        let pubsub = match next.take() {
-            Some(p) => p,
-            None => match client.get_async_pubsub().await {
-                Ok(mut p) => match p.subscribe(&channel).await {
-                    Ok(()) => {
-                        tracing::warn!(
-                            "event bus resubscribed to Redis; events published meanwhile were missed"
-                        );
-                        p
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "subscribing to Redis failed; retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        continue;
-                    }
-                },
+        if tx.is_closed() {
+            return; // the dispatcher stopped: shutting down
+        }
+        let c = match &mut conn {
+            Some(c) => c,
+            None => match client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await
+            {
+                Ok(c) => conn.insert(c),
                 Err(e) => {
                     tracing::warn!(error = %e, "connecting to Redis failed; retrying");
                     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -146,22 +179,37 @@ async fn listen(
                 }
             },
         };
-        let mut messages = pubsub.into_on_message();
-        while let Some(msg) = messages.next().await {
-            match decode(msg.get_payload_bytes()) {
-                Some(ev) => {
-                    if tx.send(Arc::new(ev)).await.is_err() {
-                        return; // the dispatcher stopped: shutting down
+        let reply: redis::RedisResult<Option<StreamReadReply>> = redis::cmd("XREAD")
+            .arg("COUNT")
+            .arg(READ_BATCH)
+            .arg("BLOCK")
+            .arg(5000)
+            .arg("STREAMS")
+            .arg(&key)
+            .arg(&last)
+            .query_async(c)
+            .await;
+        match reply {
+            Ok(None) => {}
+            Ok(Some(r)) => {
+                for e in r.keys.into_iter().flat_map(|k| k.ids) {
+                    match entry(&e) {
+                        Some(ev) => {
+                            if tx.send(Arc::new(ev)).await.is_err() {
+                                return;
+                            }
+                        }
+                        None => tracing::warn!("ignored a malformed event on the Redis bus"),
                     }
+                    last = e.id;
                 }
-                None => tracing::warn!("ignored a malformed event on the Redis bus"),
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the Redis event stream failed; reconnecting");
+                conn = None;
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
-        if tx.is_closed() {
-            return;
-        }
-        tracing::warn!("lost the Redis subscription; reconnecting");
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -170,12 +218,24 @@ impl EventBus for RedisBus {
     async fn publish(&self, event: Event) {
         crate::metrics::EVENTS_PUBLISHED.inc();
         let bytes = encode(&event);
-        let mut conn = self.publisher.clone();
+        let oldest = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .saturating_sub(self.retain)
+            .as_millis();
+        let mut conn = self.conn.clone();
         for attempt in 0..3 {
-            match conn
-                .publish::<_, _, i64>(&self.channel, bytes.as_slice())
-                .await
-            {
+            let added: redis::RedisResult<String> = redis::cmd("XADD")
+                .arg(&self.key)
+                .arg("MINID")
+                .arg("~")
+                .arg(oldest.to_string())
+                .arg("*")
+                .arg("e")
+                .arg(bytes.as_slice())
+                .query_async(&mut conn)
+                .await;
+            match added {
                 Ok(_) => return,
                 Err(e) if attempt < 2 => {
                     tracing::warn!(error = %e, "publishing to Redis failed; retrying");
@@ -190,6 +250,78 @@ impl EventBus for RedisBus {
 
     fn subscribe(&self) -> Option<mpsc::Receiver<Arc<Event>>> {
         self.rx.lock().ok().and_then(|mut r| r.take())
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    async fn events_after(&self, after: StreamPos) -> anyhow::Result<Option<Vec<Event>>> {
+        let mut conn = self.conn.clone();
+        if !conn.exists::<_, bool>(&self.key).await? {
+            return Ok(Some(vec![]));
+        }
+        // Entries up to `max-deleted-entry-id` were trimmed: if any were after `after`, the
+        // sequence cannot be rebuilt.
+        let info: std::collections::HashMap<String, redis::Value> = redis::cmd("XINFO")
+            .arg("STREAM")
+            .arg(&self.key)
+            .query_async(&mut conn)
+            .await?;
+        let deleted = info
+            .get("max-deleted-entry-id")
+            .and_then(|v| redis::from_redis_value_ref::<String>(v).ok())
+            .and_then(|s| parse_pos(&s))
+            .unwrap_or(0);
+        if deleted > after {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        let mut from = format!("({}", format_pos(after));
+        loop {
+            let page: StreamRangeReply = redis::cmd("XRANGE")
+                .arg(&self.key)
+                .arg(&from)
+                .arg("+")
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut conn)
+                .await?;
+            let n = page.ids.len();
+            for e in &page.ids {
+                if let Some(ev) = entry(e) {
+                    out.push(ev);
+                }
+            }
+            match page.ids.last() {
+                Some(last) if n == 1000 => from = format!("({}", last.id),
+                _ => break,
+            }
+            if out.len() > MAX_REPLAY {
+                return Ok(None);
+            }
+        }
+        Ok(Some(out))
+    }
+
+    async fn put_checkpoint(
+        &self,
+        session: &str,
+        value: Option<Vec<u8>>,
+        ttl_secs: u64,
+    ) -> anyhow::Result<()> {
+        let mut conn = self.conn.clone();
+        let key = self.checkpoint_key(session);
+        match value {
+            Some(v) => conn.set_ex::<_, _, ()>(key, v, ttl_secs.max(1)).await?,
+            None => conn.del::<_, ()>(key).await?,
+        }
+        Ok(())
+    }
+
+    async fn get_checkpoint(&self, session: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        let mut conn = self.conn.clone();
+        Ok(conn.get(self.checkpoint_key(session)).await?)
     }
 }
 
@@ -211,6 +343,7 @@ mod tests {
         .with_effect(Effect::InvalidateGuild(1))
         .with_stripped(&serde_json::json!({"content": ""}), vec![5]);
         let back = decode(&encode(&ev)).expect("decodes");
+        assert_eq!(back.pos, None);
         assert_eq!(back.name, "MESSAGE_CREATE");
         assert_eq!(&*back.payload, &*ev.payload);
         assert_eq!(back.stripped, ev.stripped);
@@ -218,5 +351,14 @@ mod tests {
         assert_eq!(back.effect, ev.effect);
         assert_eq!(back.content_exempt, vec![5]);
         assert!(decode(br#"{"name":"x; drop","payload":"{}"}"#).is_none());
+    }
+
+    #[test]
+    fn stream_positions_order_like_their_ids() {
+        let a = parse_pos("1700000000000-5").expect("parses");
+        let b = parse_pos("1700000000001-0").expect("parses");
+        assert!(a < b);
+        assert_eq!(format_pos(a), "1700000000000-5");
+        assert!(parse_pos("12").is_none() && parse_pos("a-1").is_none());
     }
 }

@@ -4,8 +4,8 @@
 
 use crate::app::AppState;
 use crate::bus::{Audience, Event};
-use crate::gateway::ready;
 use crate::gateway::session::Session;
+use crate::gateway::{handoff, ready};
 use crate::service::{auth, presence, views};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use coterie_model::gateway::{
@@ -75,11 +75,16 @@ impl Conn {
     }
 
     /// Writes everything queued for the session; false if the socket failed.
-    async fn flush_session(&mut self, s: &Session) -> bool {
+    async fn flush_session(&mut self, app: &AppState, s: &Session) -> bool {
         loop {
             let (frames, more) = s.take_unsent(BATCH);
             if frames.is_empty() {
                 return true;
+            }
+            if app.bus.shared()
+                && let Some(cp) = s.note_local(&frames)
+            {
+                handoff::save(app, s, cp).await;
             }
             for f in &frames {
                 if timeout(
@@ -220,7 +225,7 @@ pub async fn serve(app: AppState, ws: WebSocket, params: Params) {
                     c.close(code, "Closed by server").await;
                     return detach(&session, generation);
                 }
-                if !c.flush_session(&session).await {
+                if !c.flush_session(&app, &session).await {
                     return detach(&session, generation);
                 }
             }
@@ -253,8 +258,10 @@ pub async fn serve(app: AppState, ws: WebSocket, params: Params) {
                 let step = match frame.op {
                     op::HEARTBEAT => {
                         deadline = Instant::now() + grace;
-                        if let Ok(Some(seq)) = serde_json::from_str::<Option<u64>>(d) {
-                            session.ack(seq);
+                        if let Ok(Some(seq)) = serde_json::from_str::<Option<u64>>(d)
+                            && let Some(cp) = session.ack(seq, || app.sessions.position())
+                        {
+                            handoff::save(&app, &session, cp).await;
                         }
                         if c.send_text(r#"{"op":11}"#.to_owned()).await { Step::Continue } else { return detach(&session, generation) }
                     }
@@ -287,7 +294,7 @@ fn random_id() -> String {
         .collect()
 }
 
-fn attach(s: &Session, resume_from: u64) -> u64 {
+pub(crate) fn attach(s: &Session, resume_from: u64) -> u64 {
     let mut st = s.state();
     st.generation += 1;
     st.attached = true;
@@ -444,14 +451,32 @@ async fn resume(
 ) -> Result<(Arc<Session>, u64), Option<(u16, &'static str)>> {
     let r: Resume = serde_json::from_str(d)
         .map_err(|_| Some((close::DECODE_ERROR, "Invalid RESUME payload")))?;
-    let Some(s) = app.sessions.get(&r.session_id) else {
-        return Err(None);
-    };
     let token = r.token.trim();
     let token = token
         .strip_prefix("Bot ")
         .or_else(|| token.strip_prefix("Bearer "))
         .unwrap_or(token);
+    let (s, generation) = match app.sessions.get(&r.session_id) {
+        Some(s) => resume_here(app, &r, token, s).await?,
+        // Not held here: another node may have held it.
+        None => handoff::resume(app, &r, token).await?,
+    };
+    s.push_once(Arc::new(Event::new(
+        "RESUMED",
+        &json!({"_trace": []}),
+        Audience::Users(vec![]),
+        0,
+    )));
+    Ok((s, generation))
+}
+
+/// Resumes a session this node holds.
+async fn resume_here(
+    app: &AppState,
+    r: &Resume,
+    token: &str,
+    s: Arc<Session>,
+) -> Result<(Arc<Session>, u64), Option<(u16, &'static str)>> {
     match auth::authenticate(app, token).await {
         Ok(Some((user, _))) if user.id == s.user_id => {}
         Ok(_) => {
@@ -475,12 +500,6 @@ async fn resume(
         drop(st);
         attach(&s, seq)
     };
-    s.push_once(Arc::new(Event::new(
-        "RESUMED",
-        &json!({"_trace": []}),
-        Audience::Users(vec![]),
-        0,
-    )));
     Ok((s, generation))
 }
 
@@ -618,6 +637,7 @@ pub async fn end_now(app: &AppState, s: &Session) {
     let Some(last) = app.sessions.remove(s) else {
         return;
     };
+    handoff::forget(app, s).await;
     if app.presences.disconnect(s.user_id) {
         presence::broadcast(app, s.user_id).await;
     }

@@ -30,6 +30,12 @@ pub async fn run(app: AppState, mut rx: mpsc::Receiver<Arc<Event>>) {
                 cache.remove(guild);
                 app.sessions.join_guild(*user, *guild);
             }
+            Effect::SessionMoved { session, node } => {
+                let (app, session, node) = (app.clone(), session.clone(), *node);
+                tokio::spawn(async move {
+                    crate::gateway::handoff::moved_away(&app, &session, node).await
+                });
+            }
             Effect::None => {}
         }
         // AutoMod rules changed (on any node): this node's compiled rules for the guild are stale.
@@ -43,6 +49,9 @@ pub async fn run(app: AppState, mut rx: mpsc::Receiver<Arc<Event>>) {
             _ => None,
         };
         route(&app, &ev, snapshot.as_deref());
+        if let Some(p) = ev.pos {
+            app.sessions.set_position(p);
+        }
         if let Some((g, old)) = before
             && let Some(new) = access(&app, &mut cache, g).await
         {
@@ -56,7 +65,7 @@ pub async fn run(app: AppState, mut rx: mpsc::Receiver<Arc<Event>>) {
     }
 }
 
-fn guild_of(a: &Audience) -> Option<i64> {
+pub fn guild_of(a: &Audience) -> Option<i64> {
     match a {
         Audience::Guild(g) | Audience::GuildPerm { guild: g, .. } => Some(*g),
         Audience::Channel { guild, .. }
@@ -66,7 +75,7 @@ fn guild_of(a: &Audience) -> Option<i64> {
     }
 }
 
-fn needs_access(a: &Audience) -> bool {
+pub fn needs_access(a: &Audience) -> bool {
     !matches!(a, Audience::Guild(_) | Audience::Users(_))
 }
 
@@ -151,79 +160,78 @@ fn wants(s: &Session, ev: &Event) -> bool {
     intent_ok && s.in_shard(ev.guild_id)
 }
 
-fn deliver(s: &Arc<Session>, ev: &Arc<Event>) {
-    let stripped = ev.stripped.is_some()
+/// Whether the session gets the content-stripped payload.
+pub fn stripped_for(s: &Session, ev: &Event) -> bool {
+    ev.stripped.is_some()
         && !s.intents.has(Intents::MESSAGE_CONTENT)
-        && !ev.content_exempt.contains(&s.user_id);
-    s.push(ev.clone(), stripped);
+        && !ev.content_exempt.contains(&s.user_id)
+}
+
+fn deliver(s: &Arc<Session>, ev: &Arc<Event>) {
+    s.push(ev.clone(), stripped_for(s, ev));
+}
+
+/// Whether a session subscribed to the event's guild (or named in its user list) may receive
+/// it: shard, intents and, where the audience asks, permissions.
+fn allowed(s: &Session, ev: &Event, access: Option<&GuildAccess>) -> bool {
+    if !wants(s, ev) {
+        return false;
+    }
+    let view = Permissions::VIEW_CHANNEL;
+    match &ev.audience {
+        Audience::Guild(_) | Audience::Users(_) => true,
+        Audience::Channel { channel, .. } => {
+            access.is_some_and(|a| a.channel(s.user_id, *channel).contains(view))
+        }
+        Audience::ChannelPerm { channel, perm, .. } => access.is_some_and(|a| {
+            a.channel(s.user_id, *channel)
+                .contains(Permissions(*perm) | view)
+        }),
+        Audience::Thread {
+            parent, members, ..
+        } => access.is_some_and(|a| {
+            let p = a.channel(s.user_id, *parent);
+            let member_ok = members
+                .as_ref()
+                .is_none_or(|m| m.contains(&s.user_id) || p.contains(Permissions::MANAGE_THREADS));
+            p.contains(view) && member_ok
+        }),
+        Audience::GuildPerm { perm, .. } => {
+            access.is_some_and(|a| a.base(s.user_id).contains(Permissions(*perm)))
+        }
+    }
+}
+
+/// Whether one session, subscribed to `guilds`, receives the event (rebuilding a session on
+/// another node makes the same decisions the dispatcher made).
+pub fn reaches(
+    s: &Session,
+    ev: &Event,
+    access: Option<&GuildAccess>,
+    guilds: &std::collections::HashSet<i64>,
+) -> bool {
+    let subscribed = match &ev.audience {
+        Audience::Users(users) => users.contains(&s.user_id),
+        a => guild_of(a).is_some_and(|g| guilds.contains(&g)),
+    };
+    subscribed && allowed(s, ev, access)
 }
 
 fn route(app: &AppState, ev: &Arc<Event>, access: Option<&GuildAccess>) {
+    let mut visit = |s: &Arc<Session>| {
+        if allowed(s, ev, access) {
+            deliver(s, ev);
+        }
+    };
     match &ev.audience {
-        Audience::Guild(g) => app.sessions.for_guild(*g, |s| {
-            if wants(s, ev) {
-                deliver(s, ev);
-            }
-        }),
-        Audience::Channel { guild, channel } => {
-            let Some(acc) = access else { return };
-            app.sessions.for_guild(*guild, |s| {
-                if wants(s, ev)
-                    && acc
-                        .channel(s.user_id, *channel)
-                        .contains(Permissions::VIEW_CHANNEL)
-                {
-                    deliver(s, ev);
-                }
-            });
-        }
-        Audience::ChannelPerm {
-            guild,
-            channel,
-            perm,
-        } => {
-            let Some(acc) = access else { return };
-            let need = Permissions(*perm) | Permissions::VIEW_CHANNEL;
-            app.sessions.for_guild(*guild, |s| {
-                if wants(s, ev) && acc.channel(s.user_id, *channel).contains(need) {
-                    deliver(s, ev);
-                }
-            });
-        }
-        Audience::Thread {
-            guild,
-            parent,
-            members,
-        } => {
-            let Some(acc) = access else { return };
-            app.sessions.for_guild(*guild, |s| {
-                if !wants(s, ev) {
-                    return;
-                }
-                let p = acc.channel(s.user_id, *parent);
-                let member_ok = members.as_ref().is_none_or(|m| {
-                    m.contains(&s.user_id) || p.contains(Permissions::MANAGE_THREADS)
-                });
-                if p.contains(Permissions::VIEW_CHANNEL) && member_ok {
-                    deliver(s, ev);
-                }
-            });
-        }
-        Audience::GuildPerm { guild, perm } => {
-            let Some(acc) = access else { return };
-            app.sessions.for_guild(*guild, |s| {
-                if wants(s, ev) && acc.base(s.user_id).contains(Permissions(*perm)) {
-                    deliver(s, ev);
-                }
-            });
-        }
         Audience::Users(users) => {
             for u in users {
-                app.sessions.for_user(*u, |s| {
-                    if wants(s, ev) {
-                        deliver(s, ev);
-                    }
-                });
+                app.sessions.for_user(*u, &mut visit);
+            }
+        }
+        a => {
+            if let Some(g) = guild_of(a) {
+                app.sessions.for_guild(g, visit);
             }
         }
     }

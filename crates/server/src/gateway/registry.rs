@@ -1,6 +1,7 @@
 //! The node's sessions, indexed by id, user and guild. Locks are never held across `.await`.
 
 use crate::app::AppState;
+use crate::bus::StreamPos;
 use crate::gateway::session::Session;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -14,7 +15,11 @@ struct Index {
 
 /// Every session of this node.
 #[derive(Debug, Default)]
-pub struct Registry(RwLock<Index>);
+pub struct Registry {
+    index: RwLock<Index>,
+    /// Stream position of the last event the dispatcher finished routing (shared bus only).
+    position: std::sync::Mutex<StreamPos>,
+}
 
 fn remove_from(list: &mut Vec<Arc<Session>>, id: &str) {
     list.retain(|s| s.id != id);
@@ -22,29 +27,55 @@ fn remove_from(list: &mut Vec<Arc<Session>>, id: &str) {
 
 impl Registry {
     fn read(&self) -> RwLockReadGuard<'_, Index> {
-        self.0
+        self.index
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Index> {
-        self.0
+        self.index
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Adds a session receiving events of `guilds` (already filtered by shard).
-    pub fn insert(&self, s: Arc<Session>, guilds: &[i64]) {
+    /// Records that every event up to `pos` has been routed.
+    pub fn set_position(&self, pos: StreamPos) {
+        *self
+            .position
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = pos;
+    }
+
+    /// Stream position of the last event fully routed.
+    #[must_use]
+    pub fn position(&self) -> StreamPos {
+        *self
+            .position
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds a session unless one with its id is already here; returns whether it was added.
+    pub fn insert_new(&self, s: Arc<Session>, guilds: &[i64]) -> bool {
+        let mut idx = self.write();
+        if idx.by_id.contains_key(&s.id) {
+            return false;
+        }
         if let Ok(mut g) = s.guilds.lock() {
             g.extend(guilds.iter().copied());
         }
-        let mut idx = self.write();
         for g in guilds {
             idx.by_guild.entry(*g).or_default().push(s.clone());
         }
         idx.by_user.entry(s.user_id).or_default().push(s.clone());
         idx.by_id.insert(s.id.clone(), s);
         crate::metrics::GATEWAY_SESSIONS.inc();
+        true
+    }
+
+    /// Adds a session receiving events of `guilds` (already filtered by shard).
+    pub fn insert(&self, s: Arc<Session>, guilds: &[i64]) {
+        self.insert_new(s, guilds);
     }
 
     /// Removes a session; returns whether the user has no other session left on this node, or

@@ -2,7 +2,7 @@
 //! outgoing queue. Frames are assigned sequence numbers when queued; the connection task writes
 //! every frame past what it has sent; heartbeats acknowledge frames so they can be dropped.
 
-use crate::bus::Event;
+use crate::bus::{Event, StreamPos};
 use coterie_model::Intents;
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -74,6 +74,23 @@ pub struct State {
     pub kick: Option<u16>,
     /// The session can no longer be resumed.
     pub dead: bool,
+    /// Sequence of the newest frame that did not come through the shared event stream (READY,
+    /// RESUMED, member chunks): another node cannot rebuild those.
+    pub local: u64,
+    /// The cross-node resume checkpoint last handed out for saving.
+    pub checkpoint: Checkpoint,
+}
+
+/// Where another node can rebuild this session from (`gateway::handoff`): frames after `seq` are
+/// the events after stream position `pos` that reach the session. Valid once `local <= seq`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Last frame the client has acknowledged.
+    pub seq: u64,
+    /// Stream position it corresponds to.
+    pub pos: StreamPos,
+    /// Newest session-local frame sent or queued.
+    pub local: u64,
 }
 
 /// A session.
@@ -193,16 +210,84 @@ impl Session {
         self.notify.notify_one();
     }
 
-    /// Records a heartbeat's sequence; acknowledged frames are dropped.
-    pub fn ack(&self, seq: u64) {
+    /// Records a heartbeat's sequence; acknowledged frames are dropped. Returns a newer
+    /// checkpoint when the acknowledged frame is one another node could rebuild from: a frame
+    /// that came through the stream, or everything queued so far (then at `position()`, the
+    /// stream position the dispatcher has finished routing, read under this session's lock so
+    /// no event before it can still be on its way here).
+    pub fn ack(&self, seq: u64, position: impl FnOnce() -> StreamPos) -> Option<Checkpoint> {
         let mut st = self.state();
         let seq = seq.min(st.sent);
         if seq > st.acked {
             st.acked = seq;
         }
+        let acked = st.acked;
+        let at = if st.ready && acked == st.seq && st.early.is_empty() {
+            Some(position())
+        } else {
+            st.buffer
+                .iter()
+                .find(|f| f.seq == acked)
+                .and_then(|f| f.event.pos)
+        };
         while st.buffer.front().is_some_and(|f| f.seq <= st.acked) {
             st.buffer.pop_front();
         }
+        let pos = at?;
+        if acked <= st.checkpoint.seq {
+            return None;
+        }
+        st.checkpoint = Checkpoint {
+            seq: acked,
+            pos,
+            local: st.checkpoint.local.max(st.local),
+        };
+        Some(st.checkpoint)
+    }
+
+    /// Before frames are sent: if they include session-local ones newer than the checkpoint
+    /// knows, the checkpoint must say so (another node could not rebuild them) before they leave.
+    pub fn note_local(&self, frames: &[Frame]) -> Option<Checkpoint> {
+        let newest = frames
+            .iter()
+            .filter(|f| f.event.pos.is_none())
+            .map(|f| f.seq)
+            .max()?;
+        let mut st = self.state();
+        if newest <= st.checkpoint.local {
+            return None;
+        }
+        st.checkpoint.local = newest;
+        Some(st.checkpoint)
+    }
+
+    /// Completes a session rebuilt on this node: its frames after checkpoint `from`, replayed
+    /// from the stream up to `replayed_to`, then whatever the dispatcher queued meanwhile that
+    /// the replay did not already cover.
+    pub fn push_rebuilt(
+        &self,
+        from: Checkpoint,
+        frames: Vec<(Arc<Event>, bool)>,
+        replayed_to: StreamPos,
+    ) -> u64 {
+        let mut st = self.state();
+        st.seq = from.seq;
+        st.sent = from.seq;
+        st.acked = from.seq;
+        st.local = from.local;
+        st.checkpoint = from;
+        for (ev, stripped) in frames {
+            enqueue(&mut st, ev, stripped, true);
+        }
+        st.ready = true;
+        let early = std::mem::take(&mut st.early);
+        for f in early {
+            if f.event.pos.is_some_and(|p| p <= replayed_to) {
+                continue;
+            }
+            enqueue(&mut st, f.event, f.stripped, true);
+        }
+        st.seq
     }
 
     /// Asks the connection to close with `code`; `dead` also ends the session.
@@ -243,6 +328,9 @@ impl Session {
 fn enqueue(st: &mut State, event: Arc<Event>, stripped: bool, replay: bool) {
     st.seq += 1;
     let seq = st.seq;
+    if event.pos.is_none() {
+        st.local = seq;
+    }
     st.buffer.push_back(Frame {
         seq,
         event,
@@ -318,7 +406,7 @@ mod tests {
             s.push(ev(), false);
         }
         s.take_unsent(5);
-        s.ack(99);
+        s.ack(99, || 0);
         assert_eq!(
             s.state().buffer.len(),
             5,

@@ -217,6 +217,15 @@ impl Presences {
         })
     }
 
+    /// The status the user set (invisible included) and activities, if connected here.
+    #[must_use]
+    pub fn own(&self, user: i64) -> Option<(String, Value)> {
+        self.with(|m| {
+            m.get(&user)
+                .map(|e| (e.status.clone(), e.activities.clone()))
+        })
+    }
+
     /// The visible status and activities (offline users are `None`).
     #[must_use]
     pub fn get(&self, user: i64) -> Option<(String, Value)> {

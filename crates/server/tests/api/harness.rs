@@ -117,9 +117,14 @@ impl TestApp {
         let channel = format!("coterie:test:{schema}");
         let mut nodes = vec![];
         for node in [1u16, 2] {
-            let bus = coterie_server::bus::RedisBus::connect(&redis, &channel, 65_536)
-                .await
-                .expect("redis bus");
+            let bus = coterie_server::bus::RedisBus::connect(
+                &redis,
+                &channel,
+                65_536,
+                std::time::Duration::from_secs(120),
+            )
+            .await
+            .expect("redis bus");
             nodes.push(
                 Self::node(
                     |c| {
