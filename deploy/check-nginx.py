@@ -1,6 +1,7 @@
 """Checks deploy/nginx.conf with Debian's nginx in front of two Coterie nodes sharing PostgreSQL and
 Redis: HTTP, uploads and the WebSocket gateway pass through, and a message sent through the proxy
-reaches gateway sessions that the proxy spread over both nodes.
+reaches gateway sessions that the proxy spread over both nodes; after one node is killed (SIGKILL)
+mid-stream, its client resumes through the proxy on the other node and gets exactly what it missed.
 
 usage: python3 deploy/check-nginx.py path/to/coterie   (needs nginx, PostgreSQL, Redis, websockets)
 env: TEST_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), TEST_REDIS_URL (redis://127.0.0.1:6379)
@@ -27,9 +28,9 @@ PROXY = BASE_PORT + 500
 URL = f"http://127.0.0.1:{PROXY}"
 
 
-def http(method, path, token=None, body=None, raw=None, ctype="application/json"):
+def http(method, path, token=None, body=None, raw=None, ctype="application/json", base=None):
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(URL + path, data=data, method=method)
+    req = urllib.request.Request((base or URL) + path, data=data, method=method)
     if data is not None:
         req.add_header("Content-Type", ctype)
     if token:
@@ -50,8 +51,8 @@ def wait(url, timeout=30):
     raise SystemExit(f"{url} did not come up")
 
 
-async def session(token):
-    ws = await websockets.connect(f"ws://127.0.0.1:{PROXY}/?v=10&encoding=json", max_size=2**24)
+async def session(token, port=PROXY):
+    ws = await websockets.connect(f"ws://127.0.0.1:{port}/?v=10&encoding=json", max_size=2**24)
     hello = json.loads(await ws.recv())
     assert hello["op"] == 10, hello
     await ws.send(json.dumps({"op": 2, "d": {"token": token, "intents": 513 | (1 << 15),
@@ -59,6 +60,7 @@ async def session(token):
     while True:
         f = json.loads(await ws.recv())
         if f.get("t") == "READY":
+            ws.session_id, ws.seq = f["d"]["session_id"], f["s"]
             return ws
 
 
@@ -94,6 +96,50 @@ async def main():
     for ws in sockets:
         await ws.close()
     print("nginx: HTTP, a 3 MB upload and 4 gateway sessions over 2 nodes passed through", flush=True)
+    await failover(token, channel)
+
+
+async def next_dispatch(ws, name, content):
+    """The next frame that is `name` with this content; tracks the sequence number."""
+    while True:
+        f = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if f.get("op") == 0:
+            ws.seq = f["s"]
+            if f["t"] == name and f["d"].get("content") == content:
+                return f
+
+
+async def failover(token, channel):
+    other = f"http://127.0.0.1:{NODES[1]}"
+    ws = await session(token, NODES[0])
+    http("POST", f"/api/v10/channels/{channel}/messages", token, {"content": "acknowledged"}, base=other)
+    await next_dispatch(ws, "MESSAGE_CREATE", "acknowledged")
+    await ws.send(json.dumps({"op": 1, "d": ws.seq}))
+    while json.loads(await asyncio.wait_for(ws.recv(), 10)).get("op") != 11:
+        pass
+    http("POST", f"/api/v10/channels/{channel}/messages", token, {"content": "unacknowledged"}, base=other)
+    await next_dispatch(ws, "MESSAGE_CREATE", "unacknowledged")
+    session_id, seq = ws.session_id, ws.seq
+    PROCS[0].kill()
+    PROCS[0].wait()
+    for text in ("missed 1", "missed 2"):
+        http("POST", f"/api/v10/channels/{channel}/messages", token, {"content": text})
+    again = await websockets.connect(f"ws://127.0.0.1:{PROXY}/?v=10&encoding=json", max_size=2**24)
+    assert json.loads(await again.recv())["op"] == 10
+    await again.send(json.dumps({"op": 6, "d": {"token": token, "session_id": session_id, "seq": seq}}))
+    frames = []
+    while not any(f.get("t") == "RESUMED" for f in frames):
+        frames.append(json.loads(await asyncio.wait_for(again.recv(), 10)))
+    got = [(f["s"], f["t"], f["d"].get("content")) for f in frames]
+    messages = [c for _, t, c in got if t == "MESSAGE_CREATE"]
+    assert messages == ["missed 1", "missed 2"], got
+    assert [s for s, _, _ in got] == list(range(seq + 1, seq + 1 + len(got))), got
+    await again.close()
+    print(f"nginx: node killed mid-stream; its session resumed on the other node at seq {seq} and "
+          f"received exactly the {len(messages)} messages it missed", flush=True)
+
+
+PROCS = []
 
 
 def run():
@@ -101,7 +147,7 @@ def run():
     db = f"coterie_nginx_{os.getpid()}"
     admin = PG.rsplit("/", 1)[0]
     subprocess.run(["psql", PG, "-q", "-c", f"create database {db}"], check=True)
-    procs = []
+    procs = PROCS
     try:
         for i, port in enumerate(NODES):
             procs.append(subprocess.Popen(
@@ -124,6 +170,8 @@ def run():
         asyncio.run(main())
     finally:
         for p in procs:
+            if p.poll() is not None:
+                continue
             p.terminate()
             try:
                 p.wait(timeout=10)

@@ -248,9 +248,8 @@ async fn replay(
         }
         let acc = match dispatcher::guild_of(&ev.audience) {
             Some(g) if dispatcher::needs_access(&ev.audience) && guilds.contains(&g) => {
-                if !access.contains_key(&g) {
-                    let loaded = GuildAccess::load(&app.store, g).await?.map(Arc::new);
-                    access.insert(g, loaded);
+                if let std::collections::hash_map::Entry::Vacant(e) = access.entry(g) {
+                    e.insert(GuildAccess::load(&app.store, g).await?.map(Arc::new));
                 }
                 access.get(&g).cloned().flatten()
             }
