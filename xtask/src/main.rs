@@ -4,8 +4,10 @@
 //! - `cargo xtask test [--sqlite-only] [--no-compat] [--no-nginx] [--no-e2e]`: formatting, lints, and every
 //!   test — the store conformance suite, the API suite on SQLite and on PostgreSQL (with two nodes over
 //!   Redis), real bot libraries, two nodes behind nginx (deploy/check-nginx.py) and the browser.
-//! - `cargo xtask bench [sessions] [messages] [posts]`: release build, then the server benchmark
-//!   (bench/quick.py: memory per session, send-to-receive latency), the forum benchmark
+//! - `cargo xtask bench [--quick] [messages] [posts]`: release build, then the server suite
+//!   (bench.rs: coterie-loadgen processes against fresh servers; M1–M4, M7, M9, M10 and M2/M3 across
+//!   two nodes; writes bench/results.json and bench/results.md; `--quick` stops after it, at small
+//!   sizes), the forum benchmark
 //!   (bench/forums.py: hot listing over a million posts, a 10,000-comment post, votes per second, on
 //!   SQLite and, when reachable, PostgreSQL), the AutoMod benchmark (examples/automod_bench.rs: cost
 //!   per message of 6 × 1,000-keyword rules and the classifiers, toxicity precision/recall; writes
@@ -13,6 +15,8 @@
 //!   PostgreSQL), the media benchmark (examples/media_bench.rs: 12-megapixel JPEG thumbnail time,
 //!   1 MB upload throughput; writes bench/media-results.json) and the web benchmark (web/e2e/bench.mjs: first paint,
 //!   bundle size, scroll frame times; writes bench/web-results.json).
+
+mod bench;
 
 use anyhow::{Context, bail};
 use std::net::{SocketAddr, TcpStream};
@@ -86,8 +90,9 @@ fn run(rest: &[String]) -> anyhow::Result<()> {
 
 /// Figures, not pass/fail: both scripts start their own server on a loopback port.
 fn bench(rest: &[String]) -> anyhow::Result<()> {
-    let sessions = rest.first().map_or("5000", String::as_str);
-    let messages = rest.get(1).map_or("5000", String::as_str);
+    let quick = rest.iter().any(|a| a == "--quick");
+    let rest: Vec<String> = rest.iter().filter(|a| *a != "--quick").cloned().collect();
+    let messages = rest.first().map_or("5000", String::as_str);
     build_web()?;
     let mut build = cargo();
     build.args([
@@ -97,13 +102,20 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
         "coterie-server",
         "--bin",
         "coterie",
+        "-p",
+        "coterie-loadgen",
     ]);
-    status(build, "building the release binary")?;
+    status(build, "building the release binaries")?;
+    let pg = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned());
+    let redis = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS.to_owned());
+    let pg = reachable(&pg).then_some(pg);
+    let redis = reachable(redis.trim_start_matches("redis://")).then_some(redis);
+    bench::server_suite(quick, pg.as_deref(), redis.as_deref())?;
+    if quick {
+        return Ok(());
+    }
     install_websockets()?;
-    let mut quick = Command::new("python3");
-    quick.args(["bench/quick.py", "target/release/coterie", sessions]);
-    status(quick, "server benchmark (bench/quick.py)")?;
-    let posts = rest.get(2).map_or("1000000", String::as_str);
+    let posts = rest.get(1).map_or("1000000", String::as_str);
     let mut forums = Command::new("python3");
     forums.args(["bench/forums.py", "target/release/coterie", posts]);
     if !reachable(&std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned())) {
