@@ -10,7 +10,7 @@ own server.
 
 usage: python3 bench/search.py path/to/coterie [messages] [sqlite|postgres|both]
 """
-import io, os, random, shutil, sqlite3, statistics, subprocess, sys, tempfile, time
+import io, json, os, random, shutil, sqlite3, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import forums  # noqa: E402  (server start/stop, HTTP helpers)
@@ -85,6 +85,26 @@ def seed_postgres(ids, now_ms):
     forums.psql("analyze;")
 
 
+def history(ids, now_ms, token):
+    """M5: pages of 50 before random cursors over the seeded span, 4 concurrent clients, warm
+    (one pass first), through coterie-loadgen (built next to the server binary)."""
+    lg = os.path.join(os.path.dirname(os.path.abspath(forums.BIN)), "coterie-loadgen")
+    if not os.path.exists(lg):
+        print("history: coterie-loadgen not built; skipped", flush=True)
+        return
+    step = max(1, 365 * 86400 * 1000 // N)
+    hi = ((now_ms - 60_000 - step - forums.EPOCH) << 22) + 4096
+    lo = (now_ms - 60_000 - N * step - forums.EPOCH) << 22
+    chans = ",".join(str(c) for c in ids["channels"][:19])
+    args = [lg, "history", "--url", f"http://127.0.0.1:{forums.PORT}", "--token", token, "--channels", chans,
+            "--min-id", str(lo), "--max-id", str(hi), "--clients", "4"]
+    subprocess.run(args + ["--seconds", "5"], check=True, stdout=subprocess.DEVNULL)  # warm-up
+    out = subprocess.run(args + ["--seconds", "10"], check=True, capture_output=True, text=True).stdout
+    lat = json.loads(out.strip().splitlines()[-1])["latency_us"]
+    print(f"{'history page of 50, random cursor (M5)':38} p50 {lat['p50'] / 1000:.2f} ms  p99 {lat['p99'] / 1000:.2f} ms"
+          f"  ({lat['n']:,} pages, 4 clients, warm)", flush=True)
+
+
 def run(engine):
     print(f"\n== {engine}: {N:,} messages ==", flush=True)
     data_dir = tempfile.mkdtemp(prefix="coterie-search-bench-")
@@ -115,6 +135,7 @@ def run(engine):
                          ("author filter, no words", f"author_id={ids['owner']}")]:
             xs = forums.timed_gets(base + q, tok, 200)
             print(f"{label:38} {forums.fmt(xs)}", flush=True)
+        history(ids, now_ms, tok)
     finally:
         forums.stop(p)
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -102,10 +102,11 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
         "coterie-server",
         "--bin",
         "coterie",
-        "-p",
-        "coterie-loadgen",
     ]);
-    status(build, "building the release binaries")?;
+    status(build, "building the release binary")?;
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "coterie-loadgen"]);
+    status(build, "building the load generator")?;
     let pg = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned());
     let redis = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS.to_owned());
     let pg = reachable(&pg).then_some(pg);

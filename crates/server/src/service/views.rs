@@ -570,6 +570,58 @@ async fn enrich(app: &AppState, msgs: &mut [Message], viewer: i64) -> Result<(),
     Ok(())
 }
 
+/// The message object of a message just stored, from what the poster already holds: it has no
+/// reactions or votes yet, its poll has no answers and its files are the ones just attached, so
+/// only the users it names besides its author are read (one query, or none).
+pub async fn fresh_message(
+    app: &AppState,
+    r: &MessageRow,
+    author: &UserRow,
+    reference: Option<&MessageRow>,
+    poll_row: Option<&PollRow>,
+    files: &[coterie_store::AttachmentRow],
+) -> Result<Message, ApiError> {
+    let mut ids = parse_ids(&r.mention_users);
+    if let Some(rf) = reference {
+        ids.push(rf.author_id);
+        ids.extend(parse_ids(&rf.mention_users));
+    }
+    ids.retain(|i| *i != author.id);
+    ids.sort_unstable();
+    ids.dedup();
+    let mut users: HashMap<i64, UserRow> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        app.store
+            .users(&ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect()
+    };
+    users.insert(author.id, author.clone());
+    let mut m = message(r, &users, vec![]);
+    if let Some(rf) = reference
+        && r.kind == i64::from(coterie_model::message::kind::REPLY)
+    {
+        m.referenced_message = Some(Some(Box::new(message(rf, &users, vec![]))));
+    }
+    let files: Vec<coterie_store::AttachmentRow> = files
+        .iter()
+        .map(|f| coterie_store::AttachmentRow {
+            message_id: Some(r.id),
+            ..f.clone()
+        })
+        .collect();
+    m.attachments = crate::service::media::views(app, &files)
+        .await?
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    m.poll = poll_row.map(|p| poll(p, &[]));
+    Ok(m)
+}
+
 /// A message object for a row that is not stored (ephemeral responses): authors and mentions
 /// are loaded, there are no reactions.
 pub async fn messages_unsaved(app: &AppState, r: &MessageRow) -> Result<Message, ApiError> {

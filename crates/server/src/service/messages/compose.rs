@@ -754,19 +754,31 @@ pub async fn post(
         expires_at: app.now() + p.hours * 3_600_000,
         finalized: false,
     });
-    app.store
-        .create_message(&NewMessage {
-            row: row.clone(),
-            mention_user_ids: if silent { vec![] } else { m.users },
-            mention_role_ids: if silent { vec![] } else { m.roles },
-            poll,
-            attachment_ids: d.attachments.iter().map(|a| a.id).collect(),
-        })
-        .await?;
+    let new = NewMessage {
+        row: row.clone(),
+        mention_user_ids: if silent { vec![] } else { m.users },
+        mention_role_ids: if silent { vec![] } else { m.roles },
+        poll,
+        attachment_ids: d.attachments.iter().map(|a| a.id).collect(),
+    };
+    app.store.create_message(&new).await?;
     crate::metrics::MESSAGES_CREATED.inc();
-    let view = views::messages(app, std::slice::from_ref(&row), p.author.id)
+    let view = if p.id.is_some() {
+        // A forum post's starter message: its post carries votes; read it back whole.
+        views::messages(app, std::slice::from_ref(&row), p.author.id)
+            .await?
+            .remove(0)
+    } else {
+        views::fresh_message(
+            app,
+            &row,
+            p.author,
+            reference.as_ref(),
+            new.poll.as_ref(),
+            &d.attachments,
+        )
         .await?
-        .remove(0);
+    };
     app.bus
         .publish(message_event("MESSAGE_CREATE", ctx, &view, p.member))
         .await;
