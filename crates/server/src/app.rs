@@ -48,6 +48,8 @@ pub struct Inner {
     pub votes: crate::service::votes::Coalescer,
     /// SQLite's vote group-commit queue.
     pub vote_writer: crate::service::votes::Writer,
+    /// SQLite's message group-commit queue.
+    pub message_writer: crate::service::messages::writer::Writer,
     /// AutoMod's compiled rules and spam memories.
     pub automod: crate::service::automod::State,
     /// Uploaded files and images.
@@ -111,6 +113,7 @@ impl AppState {
             interactions: crate::service::interactions::Waiters::default(),
             votes: crate::service::votes::Coalescer::default(),
             vote_writer: crate::service::votes::Writer::default(),
+            message_writer: crate::service::messages::writer::Writer::default(),
             automod: crate::service::automod::State::default(),
             unfurler: unfurler(&p.config),
             ids,

@@ -106,7 +106,9 @@ pub(crate) async fn insert_message(tx: &mut Tx, m: &NewMessage) -> Result<()> {
     )
     .await?;
     tx.exec(
-        "update channels set last_message_id = $1 where id = $2",
+        // Sends commit out of id order under load: the newest id wins, not the last commit.
+        "update channels set last_message_id = $1 \
+         where id = $2 and (last_message_id is null or last_message_id < $1)",
         args![r.id, r.channel_id],
     )
     .await?;
@@ -134,6 +136,15 @@ impl Store {
     pub async fn create_message(&self, m: &NewMessage) -> Result<()> {
         let mut tx = self.db.begin().await?;
         insert_message(&mut tx, m).await?;
+        tx.commit().await
+    }
+
+    /// Stores several messages in one transaction (group commit); all or none.
+    pub async fn create_messages(&self, ms: &[NewMessage]) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        for m in ms {
+            insert_message(&mut tx, m).await?;
+        }
         tx.commit().await
     }
 

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 
 mod compose;
+pub mod writer;
 
 pub use compose::*;
 

@@ -761,7 +761,7 @@ pub async fn post(
         poll,
         attachment_ids: d.attachments.iter().map(|a| a.id).collect(),
     };
-    app.store.create_message(&new).await?;
+    super::writer::store(app, new.clone()).await?;
     crate::metrics::MESSAGES_CREATED.inc();
     let view = if p.id.is_some() {
         // A forum post's starter message: its post carries votes; read it back whole.

@@ -1,0 +1,73 @@
+//! Group commit for new messages on SQLite: sends queue here and one task stores whatever has
+//! queued up in a single transaction, so a burst of messages costs one commit, not one each
+//! (SQLite has one writer). PostgreSQL commits concurrently from its pool and skips the queue.
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use coterie_store::{Engine, NewMessage, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+/// Messages committed together at most.
+const BATCH: usize = 128;
+
+type Queued = (NewMessage, oneshot::Sender<Result<(), StoreError>>);
+
+/// The queue to the writer task (started on first use).
+#[derive(Default)]
+pub struct Writer {
+    queue: std::sync::OnceLock<mpsc::Sender<Queued>>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("messages::Writer")
+    }
+}
+
+async fn run(store: coterie_store::Store, mut rx: mpsc::Receiver<Queued>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(q) => batch.push(q),
+                Err(_) => break,
+            }
+        }
+        let msgs: Vec<NewMessage> = batch.iter().map(|q| q.0.clone()).collect();
+        match store.create_messages(&msgs).await {
+            Ok(()) => {
+                for (_, reply) in batch {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+            // One bad message must not fail the others: store them one by one.
+            Err(_) => {
+                for (m, reply) in batch {
+                    let _ = reply.send(store.create_message(&m).await);
+                }
+            }
+        }
+    }
+}
+
+/// Stores a new message; returns once it is committed.
+pub async fn store(app: &AppState, m: NewMessage) -> Result<(), ApiError> {
+    if app.store.engine() != Engine::Sqlite {
+        return Ok(app.store.create_message(&m).await?);
+    }
+    let queue = app.message_writer.queue.get_or_init(|| {
+        let (tx, rx) = mpsc::channel(4096);
+        tokio::spawn(run(app.store.clone(), rx));
+        tx
+    });
+    let (reply, answer) = oneshot::channel();
+    if queue.send((m, reply)).await.is_err() {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "the message writer stopped"
+        )));
+    }
+    answer
+        .await
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("the message writer stopped")))?
+        .map_err(ApiError::from)
+}
