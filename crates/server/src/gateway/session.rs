@@ -418,6 +418,58 @@ mod tests {
         assert!(s.state().dead);
     }
 
+    fn at(pos: StreamPos) -> Arc<Event> {
+        let mut e = Event::new("TEST", &serde_json::json!({}), Audience::Users(vec![]), 0);
+        e.pos = Some(pos);
+        Arc::new(e)
+    }
+
+    #[test]
+    fn checkpoints_follow_acknowledged_stream_frames_and_record_local_ones() {
+        let s = Session::new("x".into(), 1, false, Intents(0), [0, 1], vec![]);
+        s.push_ready(vec![ev()]); // READY: seq 1, local
+        let (sent, _) = s.take_unsent(10);
+        assert_eq!(s.note_local(&sent).map(|c| c.local), Some(1));
+        s.push(at(10), false); // seq 2
+        s.push(at(20), false); // seq 3
+        s.take_unsent(10);
+        // Acknowledging seq 2 (a stream frame) checkpoints at its position.
+        assert_eq!(
+            s.ack(2, || 99),
+            Some(Checkpoint {
+                seq: 2,
+                pos: 10,
+                local: 1
+            })
+        );
+        // Everything acknowledged: the position is where routing has got to.
+        assert_eq!(s.ack(3, || 25).map(|c| (c.seq, c.pos)), Some((3, 25)));
+        assert_eq!(s.ack(3, || 30), None, "nothing newer");
+        // A member chunk (local) must be recorded before it is sent.
+        s.push(ev(), false); // seq 4
+        let (sent, _) = s.take_unsent(10);
+        assert_eq!(s.note_local(&sent).map(|c| (c.seq, c.local)), Some((3, 4)));
+    }
+
+    #[test]
+    fn a_rebuilt_session_numbers_on_from_its_checkpoint_without_repeats() {
+        let s = Session::new("x".into(), 1, false, Intents(0), [0, 1], vec![]);
+        // Live events that arrived while the stream was being replayed: one also replayed.
+        s.push(at(30), false);
+        s.push(at(40), false);
+        let from = Checkpoint {
+            seq: 7,
+            pos: 10,
+            local: 2,
+        };
+        let last = s.push_rebuilt(from, vec![(at(20), false), (at(30), false)], 30);
+        assert_eq!(last, 10);
+        let st = s.state();
+        let got: Vec<(u64, Option<StreamPos>)> =
+            st.buffer.iter().map(|f| (f.seq, f.event.pos)).collect();
+        assert_eq!(got, vec![(8, Some(20)), (9, Some(30)), (10, Some(40))]);
+    }
+
     #[test]
     fn set_up_frames_are_not_kept_for_resume_once_sent() {
         let s = Session::new("x".into(), 1, false, Intents(0), [0, 1], vec![]);
