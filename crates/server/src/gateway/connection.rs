@@ -7,16 +7,20 @@ use crate::bus::{Audience, Event};
 use crate::gateway::session::Session;
 use crate::gateway::{handoff, ready};
 use crate::service::{auth, presence, views};
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use coterie_model::gateway::{
     ClientFrame, Identify, PresenceUpdate, RequestGuildMembers, Resume, UserIds, close, op,
 };
 use coterie_model::{Intents, Snowflake};
 use futures_util::SinkExt;
+use futures_util::StreamExt;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{Instant, sleep_until, timeout};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 /// Client frames allowed per minute (Discord's limit); more closes with 4008.
 const FRAMES_PER_MINUTE: u32 = 120;
@@ -26,6 +30,13 @@ const IDENTIFY_DEADLINE: Duration = Duration::from_secs(30);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames written per flush.
 const BATCH: usize = 64;
+/// Dispatches longer than this go out as several WebSocket frames of at most this size, so the
+/// socket's write buffer never grows past it (it keeps its largest size for the connection's
+/// life, and READY's GUILD_CREATE would otherwise pin tens of KB per idle session).
+const FRAGMENT: usize = 4096;
+
+/// A gateway WebSocket (upgraded by `routes::gateway::upgrade`).
+pub type Ws = tokio_tungstenite::WebSocketStream<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
 
 /// Connection parameters from the upgrade request.
 #[derive(Debug, Clone)]
@@ -39,7 +50,7 @@ pub struct Params {
 }
 
 struct Conn {
-    ws: WebSocket,
+    ws: Ws,
     frames: u32,
     window_start: Instant,
 }
@@ -58,10 +69,34 @@ impl Conn {
 
     async fn close(&mut self, code: u16, reason: &'static str) {
         let frame = CloseFrame {
-            code,
+            code: code.into(),
             reason: Utf8Bytes::from_static(reason),
         };
         let _ = timeout(WRITE_TIMEOUT, self.ws.send(Message::Close(Some(frame)))).await;
+    }
+
+    /// Queues one text message, fragmented when long (see [`FRAGMENT`]).
+    async fn feed_text(
+        &mut self,
+        text: String,
+    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        if text.len() <= FRAGMENT {
+            return self.ws.feed(Message::Text(Utf8Bytes::from(text))).await;
+        }
+        let bytes = bytes::Bytes::from(text);
+        let mut start = 0;
+        while start < bytes.len() {
+            let end = (start + FRAGMENT).min(bytes.len());
+            let opcode = if start == 0 {
+                OpCode::Data(Data::Text)
+            } else {
+                OpCode::Data(Data::Continue)
+            };
+            let frame = Frame::message(bytes.slice(start..end), opcode, end == bytes.len());
+            self.ws.feed(Message::Frame(frame)).await?;
+            start = end;
+        }
+        Ok(())
     }
 
     /// Counts a client frame; false when over the limit.
@@ -87,12 +122,9 @@ impl Conn {
                 handoff::save(app, s, cp).await;
             }
             for f in &frames {
-                if timeout(
-                    WRITE_TIMEOUT,
-                    self.ws.feed(Message::Text(Utf8Bytes::from(f.render()))),
-                )
-                .await
-                .map_or(true, |r| r.is_err())
+                if timeout(WRITE_TIMEOUT, self.feed_text(f.render()))
+                    .await
+                    .map_or(true, |r| r.is_err())
                 {
                     return false;
                 }
@@ -123,7 +155,7 @@ enum Step {
 }
 
 /// Serves one connection to completion.
-pub async fn serve(app: AppState, ws: WebSocket, params: Params) {
+pub async fn serve(app: AppState, ws: Ws, params: Params) {
     crate::metrics::GATEWAY_CONNECTIONS.inc();
     let _guard = ConnGuard;
     let mut c = Conn {
@@ -161,11 +193,11 @@ pub async fn serve(app: AppState, ws: WebSocket, params: Params) {
             return c.close(close::UNKNOWN_ERROR, "Server restarting").await;
         }
         tokio::select! {
-            msg = c.ws.recv() => {
+            msg = c.ws.next() => {
                 let text = match msg {
                     Some(Ok(Message::Text(t))) => t,
                     Some(Ok(Message::Binary(_))) => return c.close(close::DECODE_ERROR, "Binary frames are not supported").await,
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
                 };
                 if !c.count_frame() {
@@ -229,16 +261,16 @@ pub async fn serve(app: AppState, ws: WebSocket, params: Params) {
                     return detach(&session, generation);
                 }
             }
-            msg = c.ws.recv() => {
+            msg = c.ws.next() => {
                 let text = match msg {
                     Some(Ok(Message::Text(t))) => t,
                     Some(Ok(Message::Binary(_))) => {
                         c.close(close::DECODE_ERROR, "Binary frames are not supported").await;
                         return detach(&session, generation);
                     }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                     Some(Ok(Message::Close(frame))) => {
-                        let code = frame.map_or(1005, |f| f.code);
+                        let code = frame.map_or(1005, |f| u16::from(f.code));
                         if code == 1000 || code == 1001 {
                             return Box::pin(end_now(&app, &session)).await;
                         }

@@ -5,7 +5,7 @@ use crate::app::AppState;
 use crate::extract::Auth;
 use crate::gateway::connection::{self, Params};
 use axum::Json;
-use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -54,11 +54,58 @@ fn query_param<'a>(query: Option<&'a str>, key: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// Upgrades the connection to a gateway session.
+/// The `Sec-WebSocket-Key` of a valid WebSocket upgrade request (RFC 6455 §4.2.1), or the
+/// response refusing it.
+fn handshake_key(parts: &Parts) -> Result<&[u8], (axum::http::StatusCode, &'static str)> {
+    use axum::http::{Method, StatusCode};
+    let has_token = |name: header::HeaderName, token: &str| {
+        parts.headers.get_all(name).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+        })
+    };
+    if parts.method != Method::GET {
+        return Err((StatusCode::METHOD_NOT_ALLOWED, "WebSocket upgrades use GET"));
+    }
+    if !has_token(header::CONNECTION, "upgrade") || !has_token(header::UPGRADE, "websocket") {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "Connection: upgrade and Upgrade: websocket are required",
+        ));
+    }
+    if parts
+        .headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .map(|v| v.as_bytes())
+        != Some(b"13")
+    {
+        return Err((
+            StatusCode::UPGRADE_REQUIRED,
+            "WebSocket version 13 is required",
+        ));
+    }
+    parts
+        .headers
+        .get(header::SEC_WEBSOCKET_KEY)
+        .map(axum::http::HeaderValue::as_bytes)
+        .ok_or((StatusCode::BAD_REQUEST, "Sec-WebSocket-Key is required"))
+}
+
+/// Upgrades the connection to a gateway session. Done here rather than with axum's extractor so
+/// the connection can send raw frames (long dispatches are fragmented, see `connection`).
 pub async fn upgrade(app: AppState, mut parts: Parts) -> Response {
-    let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &app).await {
-        Ok(ws) => ws,
-        Err(e) => return e.into_response(),
+    use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+    let accept = match handshake_key(&parts) {
+        Ok(key) => tokio_tungstenite::tungstenite::handshake::derive_accept_key(key),
+        // The supported version is named on every refusal (RFC 6455 §4.4).
+        Err(refused) => return ([(header::SEC_WEBSOCKET_VERSION, "13")], refused).into_response(),
+    };
+    let Some(on_upgrade) = parts.extensions.remove::<hyper::upgrade::OnUpgrade>() else {
+        return (
+            axum::http::StatusCode::UPGRADE_REQUIRED,
+            "This connection cannot be upgraded",
+        )
+            .into_response();
     };
     let q = parts.uri.query();
     let params = Params {
@@ -66,12 +113,34 @@ pub async fn upgrade(app: AppState, mut parts: Parts) -> Response {
         encoding_ok: query_param(q, "encoding").is_none_or(|e| e == "json"),
         resume_url: gateway_url(&app, &parts.headers),
     };
-    ws.read_buffer_size(4096)
-        .write_buffer_size(0)
-        .max_write_buffer_size(4 * 1024 * 1024)
-        .max_message_size(64 * 1024)
-        .max_frame_size(64 * 1024)
-        .on_upgrade(move |socket| connection::serve(app, socket, params))
+    tokio::spawn(async move {
+        let Ok(upgraded) = on_upgrade.await else {
+            return;
+        };
+        // Client frames are small (heartbeats, IDENTIFY): a 1 KiB read buffer grows only when needed.
+        let config = WebSocketConfig::default()
+            .read_buffer_size(1024)
+            .write_buffer_size(0)
+            .max_write_buffer_size(4 * 1024 * 1024)
+            .max_message_size(Some(64 * 1024))
+            .max_frame_size(Some(64 * 1024));
+        let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
+            hyper_util::rt::TokioIo::new(upgraded),
+            Role::Server,
+            Some(config),
+        )
+        .await;
+        connection::serve(app, ws, params).await;
+    });
+    (
+        axum::http::StatusCode::SWITCHING_PROTOCOLS,
+        [
+            (header::CONNECTION, "upgrade".to_owned()),
+            (header::UPGRADE, "websocket".to_owned()),
+            (header::SEC_WEBSOCKET_ACCEPT, accept),
+        ],
+    )
+        .into_response()
 }
 
 /// `GET /gateway` with an upgrade, or the web app at `/`.

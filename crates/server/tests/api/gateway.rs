@@ -71,6 +71,51 @@ async fn ready_then_one_guild_create_per_guild_with_every_required_field() -> R 
 }
 
 #[tokio::test]
+async fn long_dispatches_arrive_whole_and_bad_upgrades_are_refused() -> R {
+    let app = TestApp::new().await;
+    let u = app.user("alice").await;
+    let g = app.guild(&u).await;
+    // Forty channels make GUILD_CREATE far longer than one 4 KiB WebSocket frame: it is sent in
+    // fragments, and the client reassembles one message.
+    for i in 0..40 {
+        let (s, _) = app
+            .post(
+                &format!("/guilds/{}/channels", g.id),
+                &u,
+                json!({"name": format!("a-rather-long-channel-name-number-{i}"), "type": 0,
+                       "topic": "x".repeat(100)}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    let mut gw = app.gateway(&u).await;
+    let gc = gw.next_event("GUILD_CREATE").await;
+    assert!(gc.to_string().len() > 8 * 1024);
+    let names: Vec<&str> = gc["channels"]
+        .as_array()
+        .ok_or("channels")?
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(
+        (0..40).all(|i| names.contains(&format!("a-rather-long-channel-name-number-{i}").as_str()))
+    );
+    // An upgrade asking for another WebSocket version is refused, naming the supported one.
+    let url = app.base.replace("/api/v10", "/gateway");
+    let res = reqwest::Client::new()
+        .get(&url)
+        .header("Connection", "upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "8")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await?;
+    assert_eq!(res.status(), StatusCode::UPGRADE_REQUIRED);
+    assert_eq!(res.headers()["sec-websocket-version"], "13");
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_message_reaches_every_member_in_real_time_with_guild_and_member_fields() -> R {
     let app = TestApp::new().await;
     let a = app.user("alice").await;
