@@ -30,10 +30,11 @@ const IDENTIFY_DEADLINE: Duration = Duration::from_secs(30);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames written per flush.
 const BATCH: usize = 64;
-/// Dispatches longer than this go out as several WebSocket frames of at most this size, so the
-/// socket's write buffer never grows past it (it keeps its largest size for the connection's
-/// life, and READY's GUILD_CREATE would otherwise pin tens of KB per idle session).
-const FRAGMENT: usize = 4096;
+/// Dispatches longer than this (most MESSAGE_CREATEs are shorter) go out as several WebSocket
+/// frames of at most this size, so the socket's write buffer never grows past it (it keeps its
+/// largest size for the connection's life, and READY's GUILD_CREATE would otherwise pin tens of
+/// KB per idle session).
+const FRAGMENT: usize = 2048;
 
 /// A gateway WebSocket (upgraded by `routes::gateway::upgrade`).
 pub type Ws = tokio_tungstenite::WebSocketStream<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
