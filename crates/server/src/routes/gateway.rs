@@ -117,9 +117,10 @@ pub async fn upgrade(app: AppState, mut parts: Parts) -> Response {
         let Ok(upgraded) = on_upgrade.await else {
             return;
         };
-        // Client frames are small (heartbeats, IDENTIFY): a 1 KiB read buffer grows only when needed.
+        // Client frames are small (heartbeats, IDENTIFY): the read buffer starts at 512 bytes and
+        // grows only for a longer message.
         let config = WebSocketConfig::default()
-            .read_buffer_size(1024)
+            .read_buffer_size(512)
             .write_buffer_size(0)
             .max_write_buffer_size(4 * 1024 * 1024)
             .max_message_size(Some(64 * 1024))

@@ -64,9 +64,11 @@ impl GuildCtx {
     /// Loads the caller's view of a guild: 404 10004 if it does not exist, 403 50001 if the
     /// caller is not a member.
     pub async fn load(app: &AppState, guild_id: i64, user_id: i64) -> Result<Self, ApiError> {
-        let (guild, member) = tokio::try_join!(
+        // Independent reads run at once (each is a round trip to a database connection).
+        let (guild, member, (roles, held)) = tokio::try_join!(
             app.store.guild(guild_id),
-            app.store.member_row(guild_id, user_id)
+            app.store.member_row(guild_id, user_id),
+            app.store.roles_of(guild_id, user_id)
         )?;
         let Some(guild) = guild else {
             return Err(ApiError::Unknown(Unknown::Guild));
@@ -74,7 +76,6 @@ impl GuildCtx {
         let Some(member) = member else {
             return Err(ApiError::MissingAccess);
         };
-        let (roles, held) = app.store.roles_of(guild_id, user_id).await?;
         let restriction =
             crate::service::moderation::restriction(app, &guild, &member, !held.is_empty()).await?;
         let member = MemberWithRoles {
@@ -297,8 +298,9 @@ impl ChannelCtx {
         }
         match ch.guild_id {
             Some(gid) => {
-                let g = GuildCtx::load(app, gid, user_id).await?;
-                let ows = app.store.overwrites(channel_id).await?;
+                let (g, ows) = tokio::try_join!(GuildCtx::load(app, gid, user_id), async {
+                    Ok(app.store.overwrites(channel_id).await?)
+                })?;
                 let perms = g.in_channel(&ch, &ows);
                 if !perms.contains(Permissions::VIEW_CHANNEL) {
                     return Err(ApiError::MissingAccess);
