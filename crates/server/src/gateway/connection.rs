@@ -503,6 +503,28 @@ async fn resume(
     Ok((s, generation))
 }
 
+/// A RESUME's token must be valid and belong to the session's account (and, when a hex hash is
+/// given, be the very token the session identified with); else the connection closes with 4004.
+pub(crate) async fn check_resume_token(
+    app: &AppState,
+    token: &str,
+    user_id: i64,
+    token_hash_hex: Option<&str>,
+) -> Result<(), Option<(u16, &'static str)>> {
+    match auth::authenticate(app, token).await {
+        Ok(Some((user, hash)))
+            if user.id == user_id && token_hash_hex.is_none_or(|h| h == handoff::hex(&hash)) =>
+        {
+            Ok(())
+        }
+        Ok(_) => Err(Some((
+            close::AUTHENTICATION_FAILED,
+            "Authentication failed",
+        ))),
+        Err(_) => Err(Some((close::UNKNOWN_ERROR, "Try again"))),
+    }
+}
+
 /// Resumes a session this node holds.
 async fn resume_here(
     app: &AppState,
@@ -510,16 +532,7 @@ async fn resume_here(
     token: &str,
     s: Arc<Session>,
 ) -> Result<(Arc<Session>, u64), Option<(u16, &'static str)>> {
-    match auth::authenticate(app, token).await {
-        Ok(Some((user, _))) if user.id == s.user_id => {}
-        Ok(_) => {
-            return Err(Some((
-                close::AUTHENTICATION_FAILED,
-                "Authentication failed",
-            )));
-        }
-        Err(_) => return Err(Some((close::UNKNOWN_ERROR, "Try again"))),
-    }
+    check_resume_token(app, token, s.user_id, None).await?;
     let seq = r.seq.unwrap_or(0);
     let generation = {
         let st = s.state();

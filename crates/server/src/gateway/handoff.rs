@@ -43,7 +43,8 @@ struct Record {
     activities: serde_json::Value,
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of a token hash, as checkpoints keep it.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -123,17 +124,8 @@ pub async fn resume(
             return Err(None);
         }
     };
+    super::connection::check_resume_token(app, token, record.user, Some(&record.token)).await?;
     let hash = auth::token_hash(token);
-    match auth::authenticate(app, token).await {
-        Ok(Some((user, _))) if user.id == record.user && hex(&hash) == record.token => {}
-        Ok(_) => {
-            return Err(Some((
-                close::AUTHENTICATION_FAILED,
-                "Authentication failed",
-            )));
-        }
-        Err(_) => return Err(Some((close::UNKNOWN_ERROR, "Try again"))),
-    }
     let seq = r.seq.unwrap_or(0);
     let Some(pos) = parse_pos(&record.pos) else {
         return Err(None);
