@@ -761,7 +761,8 @@ pub async fn post(
         poll,
         attachment_ids: d.attachments.iter().map(|a| a.id).collect(),
     };
-    super::writer::store(app, new.clone()).await?;
+    let poll_row = new.poll.clone();
+    super::writer::store(app, new).await?;
     crate::metrics::MESSAGES_CREATED.inc();
     let view = if p.id.is_some() {
         // A forum post's starter message: its post carries votes; read it back whole.
@@ -774,7 +775,7 @@ pub async fn post(
             &row,
             p.author,
             reference.as_ref(),
-            new.poll.as_ref(),
+            poll_row.as_ref(),
             &d.attachments,
         )
         .await?

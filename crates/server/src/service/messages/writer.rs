@@ -33,17 +33,17 @@ async fn run(store: coterie_store::Store, mut rx: mpsc::Receiver<Queued>) {
                 Err(_) => break,
             }
         }
-        let msgs: Vec<NewMessage> = batch.iter().map(|q| q.0.clone()).collect();
+        let (msgs, replies): (Vec<NewMessage>, Vec<_>) = batch.into_iter().unzip();
         match store.create_messages(&msgs).await {
             Ok(()) => {
-                for (_, reply) in batch {
+                for reply in replies {
                     let _ = reply.send(Ok(()));
                 }
             }
             // One bad message must not fail the others: store them one by one.
             Err(_) => {
-                for (m, reply) in batch {
-                    let _ = reply.send(store.create_message(&m).await);
+                for (m, reply) in msgs.iter().zip(replies) {
+                    let _ = reply.send(store.create_message(m).await);
                 }
             }
         }
