@@ -160,7 +160,7 @@ def main():
         if "discordpy" in args.libs.split(","):
             _, inv = call("POST", f"/channels/{g['system_channel_id']}/invites", owner["token"], {"max_uses": 0})
             env = dict(os.environ, COTERIE_URL=URL, OWNER_TOKEN=owner["token"], GUILD_ID=g["id"], INVITE_CODE=inv["code"])
-            for script in ("moderation", "media"):
+            for script in ("moderation", "media", "voice"):
                 r = subprocess.run([sys.executable, os.path.join(HERE, "discordpy", f"{script}.py")], env=env, timeout=120)
                 if r.returncode != 0:
                     print(f"discordpy {script}: FAILED", flush=True)

@@ -47,6 +47,11 @@ export class Gateway {
     this.onStatus("closed");
   }
 
+  /** The current session's id (voice signalling identifies with it). */
+  session(): string | null {
+    return this.sessionId;
+  }
+
   /** Sends an opcode (presence updates, member requests). */
   send(op: number, d: unknown) {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ op, d }));

@@ -157,10 +157,41 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
         media,
         "thumbnail and upload benchmark (bench/media-results.json)",
     )?;
+    voice_bench()?;
     let mut web = Command::new("node");
     web.args(["e2e/bench.mjs", "../target/release/coterie", messages])
         .current_dir("web");
     status(web, "web benchmark (web/e2e/bench.mjs)")
+}
+
+/// The forwarding unit with one speaker and 500 listeners (in memory, release mode): writes the
+/// figures line to bench/voice-results.json.
+fn voice_bench() -> anyhow::Result<()> {
+    eprintln!("==> voice forwarding benchmark (bench/voice-results.json)");
+    let out = cargo()
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "coterie-voice",
+            "--test",
+            "rooms",
+            "--",
+            "--ignored",
+            "--nocapture",
+            "bench_",
+        ])
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let Some(line) = text.lines().find_map(|l| l.strip_prefix("VOICE_BENCH ")) else {
+        bail!(
+            "voice benchmark failed:\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write("bench/voice-results.json", format!("{line}\n"))?;
+    eprintln!("{line}");
+    Ok(())
 }
 
 /// The Python websockets package the benchmarks and the nginx check use (pinned).
@@ -318,6 +349,14 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
         e2e.args(["e2e/run.mjs", "../target/debug/coterie"])
             .current_dir("web");
         status(e2e, "web: browser end-to-end tests (Playwright + Chromium)")?;
+        let mut voice = Command::new("node");
+        voice
+            .args(["e2e/voice.mjs", "../target/debug/coterie"])
+            .current_dir("web");
+        status(
+            voice,
+            "web: voice in the browser (three members, fake microphones)",
+        )?;
     }
     eprintln!("==> all tests passed");
     Ok(())

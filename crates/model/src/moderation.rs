@@ -20,6 +20,8 @@ pub mod action {
     pub const MEMBER_BAN_REMOVE: u16 = 23;
     pub const MEMBER_UPDATE: u16 = 24;
     pub const MEMBER_ROLE_UPDATE: u16 = 25;
+    pub const MEMBER_MOVE: u16 = 26;
+    pub const MEMBER_DISCONNECT: u16 = 27;
     pub const BOT_ADD: u16 = 28;
     pub const ROLE_CREATE: u16 = 30;
     pub const ROLE_UPDATE: u16 = 31;
@@ -36,6 +38,9 @@ pub mod action {
     pub const MESSAGE_BULK_DELETE: u16 = 73;
     pub const MESSAGE_PIN: u16 = 74;
     pub const MESSAGE_UNPIN: u16 = 75;
+    pub const STAGE_INSTANCE_CREATE: u16 = 83;
+    pub const STAGE_INSTANCE_UPDATE: u16 = 84;
+    pub const STAGE_INSTANCE_DELETE: u16 = 85;
     pub const THREAD_CREATE: u16 = 110;
     pub const THREAD_UPDATE: u16 = 111;
     pub const THREAD_DELETE: u16 = 112;

@@ -36,6 +36,8 @@ pub struct Inner {
     pub sessions: Arc<Registry>,
     /// Who is online.
     pub presences: Presences,
+    /// Voice states and the media task.
+    pub voice: crate::service::voice::Voice,
     /// HTTP rate limits and slowmode.
     pub limiter: Limiter,
     /// Bounds concurrent password hashing (CPU and memory heavy).
@@ -106,6 +108,7 @@ impl AppState {
             media,
             sessions: Arc::new(Registry::default()),
             presences: Presences::new(&p.config),
+            voice: crate::service::voice::Voice::new(&p.config),
             limiter,
             hash_permits: Semaphore::new(workers),
             identify_permits: Semaphore::new(workers * 4),

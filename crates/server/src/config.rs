@@ -118,6 +118,26 @@ pub struct ServeArgs {
     /// Argon2id memory cost in KiB (OWASP minimum 19456). [default: 19456]
     #[arg(long, env = "COTERIE_ARGON2_MEMORY_KIB")]
     pub argon2_memory_kib: Option<u32>,
+
+    /// Voice and video media: on or off. [default: on]
+    #[arg(long, env = "COTERIE_VOICE")]
+    pub voice: Option<String>,
+
+    /// The one UDP address all voice and video media is received on. [default: the listen
+    /// address's IP, port 50000]
+    #[arg(long, env = "COTERIE_VOICE_UDP")]
+    pub voice_udp: Option<SocketAddr>,
+
+    /// The IP address browsers reach the voice UDP port at (the public IP behind NAT with the
+    /// port forwarded). [default: the voice UDP IP, or this machine's outbound IP when that is
+    /// 0.0.0.0]
+    #[arg(long, env = "COTERIE_VOICE_PUBLIC_IP")]
+    pub voice_public_ip: Option<std::net::IpAddr>,
+
+    /// ICE-TCP fallback on the voice port number (TCP), for members whose networks block UDP:
+    /// on or off. [default: on]
+    #[arg(long, env = "COTERIE_VOICE_TCP")]
+    pub voice_tcp: Option<String>,
 }
 
 /// Resolved settings.
@@ -173,6 +193,14 @@ pub struct Config {
     pub resume_window_secs: u64,
     /// Argon2 memory.
     pub argon2_memory_kib: u32,
+    /// Voice media on.
+    pub voice: bool,
+    /// Voice UDP address.
+    pub voice_udp: SocketAddr,
+    /// Advertised voice IP.
+    pub voice_public_ip: Option<std::net::IpAddr>,
+    /// ICE-TCP fallback.
+    pub voice_tcp: bool,
 }
 
 /// Who may create an account.
@@ -308,6 +336,16 @@ impl ServeArgs {
             heartbeat_interval_ms: pick!(heartbeat_interval_ms).unwrap_or(41_250).max(100),
             resume_window_secs: pick!(resume_window_secs).unwrap_or(120),
             argon2_memory_kib: pick!(argon2_memory_kib).unwrap_or(19_456).max(8),
+            voice: match pick!(voice) {
+                Some(s) => on_off(&s, "voice")?,
+                None => true,
+            },
+            voice_udp: pick!(voice_udp).unwrap_or_else(|| SocketAddr::new(listen.ip(), 50_000)),
+            voice_public_ip: pick!(voice_public_ip),
+            voice_tcp: match pick!(voice_tcp) {
+                Some(s) => on_off(&s, "voice_tcp")?,
+                None => true,
+            },
         })
     }
 }
@@ -319,6 +357,7 @@ impl Config {
         c.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         c.argon2_memory_kib = 64;
         c.storage = "memory://".into();
+        c.voice_udp = SocketAddr::from(([127, 0, 0, 1], 0));
         Ok(c)
     }
 }

@@ -39,6 +39,10 @@ pub enum Unknown {
     Command,
     /// 10070.
     ScheduledEvent,
+    /// 10065.
+    VoiceState,
+    /// 10067.
+    StageInstance,
     /// An AutoMod rule (Discord documents no code of its own: 10000).
     AutoModRule,
     /// A report (Coterie: 10000).
@@ -65,6 +69,8 @@ impl Unknown {
             Self::Interaction => (10062, "Unknown interaction"),
             Self::Command => (10063, "Unknown application command"),
             Self::ScheduledEvent => (10070, "Unknown Guild Scheduled Event"),
+            Self::VoiceState => (10065, "Unknown Voice State"),
+            Self::StageInstance => (10067, "Unknown Stage Instance"),
         }
     }
 }

@@ -4,7 +4,7 @@ use crate::app::AppState;
 use crate::openapi::{self, list, none, object, of};
 use crate::routes::{
     admin, apps, auth, cdn, channels, emojis, events, gateway, guilds, invites, messages,
-    moderation, polls, search, system, threads, users, webhooks,
+    moderation, polls, search, system, threads, users, voice, webhooks,
 };
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
@@ -42,6 +42,15 @@ fn api() -> (Router<AppState>, openapi::Doc) {
         delete "/admin/users/{user_id}/suspension" moderation::unsuspend, "Lift a suspension", none() => none();
         get "/gateway" gateway::get_gateway, "Gateway URL", none() => object();
         get "/gateway/bot" gateway::get_gateway_bot, "Gateway URL, shards and session limits", none() => object();
+        post "/stage-instances" voice::create_stage, "Open a stage on a stage channel", object() => object();
+        get "/stage-instances/{channel_id}" voice::get_stage, "A stage channel's live stage", none() => object();
+        patch "/stage-instances/{channel_id}" voice::modify_stage, "Change a live stage's topic", object() => object();
+        delete "/stage-instances/{channel_id}" voice::delete_stage, "Close a stage", none() => none();
+        get "/voice/regions" voice::regions, "Voice regions (this server)", none() => list::<serde_json::Value>();
+        get "/guilds/{guild_id}/voice-states/@me" voice::my_state, "Your voice state", none() => object();
+        patch "/guilds/{guild_id}/voice-states/@me" voice::patch_my_state, "Stage: move yourself to the audience, speak, or ask to speak", object() => none();
+        get "/guilds/{guild_id}/voice-states/{user_id}" voice::user_state, "A member's voice state", none() => object();
+        patch "/guilds/{guild_id}/voice-states/{user_id}" voice::patch_user_state, "Stage: invite a member to speak or move them to the audience", object() => none();
         get "/users/@me" users::me, "The current user", none() => of::<user::CurrentUser>();
         patch "/users/@me" users::modify_me, "Edit the current user", of::<s::users::ModifyMe>() => of::<user::CurrentUser>();
         post "/users/@me/delete" users::delete_me, "Delete one's own account (password; owners transfer first)", of::<s::users::DeleteMe>() => none();
@@ -235,6 +244,7 @@ pub fn build(app: AppState) -> Router {
         .route("/", get(gateway::root))
         .route("/gateway", get(gateway::root))
         .route("/healthz", get(system::healthz))
+        .route("/voice", get(voice::signal))
         .route(
             "/cdn/attachments/{channel_id}/{attachment_id}/{filename}",
             get(cdn::attachment),

@@ -18,6 +18,7 @@ pub mod search;
 pub mod system;
 pub mod threads;
 pub mod users;
+pub mod voice;
 pub mod webhooks;
 
 use axum::http::StatusCode;

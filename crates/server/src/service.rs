@@ -30,5 +30,6 @@ pub mod threads;
 pub mod unfurl;
 pub mod users;
 pub mod views;
+pub mod voice;
 pub mod votes;
 pub mod webhooks;

@@ -3,6 +3,8 @@ import { For, Show, createSignal } from "solid-js";
 import { compareIds } from "../api/client";
 import { displayName } from "../lib/format";
 import { type Channel, state } from "../state/store";
+import { joinVoice } from "../voice";
+import { VoiceMembers } from "./Voice";
 
 export function isUnread(c: Channel): boolean {
   const r = state.reads[c.id];
@@ -15,13 +17,18 @@ export function isUnread(c: Channel): boolean {
 function ChannelButton(props: { c: Channel; guildId: string; active: boolean }) {
   const nav = useNavigate();
   const mentions = () => state.reads[props.c.id]?.mentions ?? 0;
-  const icon = () => (props.c.type === 2 || props.c.type === 13 ? "🔊" : props.c.type === 5 ? "📣" : props.c.type === 15 ? "💬" : "#");
+  const isVoice = () => props.c.type === 2 || props.c.type === 13;
+  const icon = () => (props.c.type === 13 ? "🎙" : isVoice() ? "🔊" : props.c.type === 5 ? "📣" : props.c.type === 15 ? "💬" : "#");
   return (
+    <>
     <button
       class="channel"
       classList={{ active: props.active, unread: isUnread(props.c) }}
       aria-current={props.active ? "page" : undefined}
-      onClick={() => nav(`/channels/${props.guildId}/${props.c.id}`)}
+      onClick={() => {
+        if (isVoice()) joinVoice(props.guildId, props.c.id);
+        nav(`/channels/${props.guildId}/${props.c.id}`);
+      }}
     >
       <span aria-hidden="true">{icon()}</span>
       <span>{props.c.name}</span>
@@ -29,6 +36,10 @@ function ChannelButton(props: { c: Channel; guildId: string; active: boolean }) 
         <span class="pill" aria-label={`${mentions()} mentions`}>{mentions()}</span>
       </Show>
     </button>
+    <Show when={isVoice()}>
+      <VoiceMembers guildId={props.guildId} channelId={props.c.id} stage={props.c.type === 13} />
+    </Show>
+    </>
   );
 }
 

@@ -13,6 +13,7 @@ import Typing from "../components/Typing";
 import Events from "../components/Events";
 import Forum from "../components/Forum";
 import Pins from "../components/Pins";
+import { VideoGrid, VoicePanel } from "../components/Voice";
 import UserSettings from "../components/UserSettings";
 import { displayName, initial } from "../lib/format";
 import { P, basePermissions, has } from "../lib/permissions";
@@ -189,6 +190,7 @@ export default function Main() {
         <Show when={guildId()} fallback={<DmList activeId={channelId()} />}>
           <ChannelList guildId={guildId()!} activeId={channelId()} />
         </Show>
+        <VoicePanel />
         <div class="me-bar">
           <span class="dot online" />
           <span class="name">{displayName(state.me ?? undefined)}</span>
@@ -225,6 +227,7 @@ export default function Main() {
             <button class="icon-btn" aria-label="Members" onClick={() => setDrawer(drawer() === "members" ? null : "members")}>👥</button>
           </Show>
         </header>
+        <VideoGrid />
         <Show when={channel()} keyed fallback={<div class="center muted">{state.guildOrder.length ? "Pick a channel." : "Create a community or join one with an invite (＋)."}</div>}>
           {(c) => (
             <Show when={c.type !== 15} fallback={<Forum guildId={guildId()!} forum={c} postId={params.postId} />}>

@@ -2,6 +2,7 @@
 import { ApiError, api, compareIds, getToken, setToken } from "../api/client";
 import type * as T from "../api/types";
 import { Gateway } from "../gateway";
+import * as voice from "../voice";
 import { applyEvent, type Message, setHistory, setState, state } from "./store";
 import { produce } from "solid-js/store";
 import { type Upload, uploadMessage } from "../lib/upload";
@@ -16,11 +17,17 @@ export function connect() {
     token,
     (t, d) => {
       applyEvent(setState, t, d);
+      if (t === "VOICE_SERVER_UPDATE") voice.onServerUpdate(d);
+      if (t === "VOICE_STATE_UPDATE" && d.user_id === state.me?.id) voice.onOwnState(d);
       if (t === "READY" || t === "RESUMED") refreshOpenChannel();
       if (t === "MESSAGE_CREATE" && d.channel_id === state.activeChannel && d.author.id !== state.me?.id && document.hasFocus()) ack(d.channel_id);
     },
     (s) => setState("status", s),
   );
+  const gw = gateway;
+  voice.bindGateway((op, d) => gw.send(op, d), () => gw.session(), () => state.me?.id ?? null);
+  (window as any).coterieVoice = voice.peerConnection;
+  (window as any).coterieVoiceTracks = voice.trackOwners;
   gateway.start();
 }
 

@@ -24,6 +24,19 @@ function ready() {
 }
 
 describe("applying gateway events", () => {
+  it("tracks who is in voice from GUILD_CREATE and VOICE_STATE_UPDATE", () =>
+    createRoot(() => {
+      const { state, set } = ready();
+      const vs = { channel_id: "20", user_id: "2", session_id: "s", mute: false, deaf: false, self_mute: false, self_deaf: false, self_video: false, suppress: false, request_to_speak_timestamp: null };
+      applyEvent(set, "GUILD_CREATE", { id: "100", name: "G", owner_id: "1", roles: [], channels: [], members: [], voice_states: [vs] });
+      expect(state.voice["100"]["2"].channel_id).toBe("20");
+      applyEvent(set, "VOICE_STATE_UPDATE", { ...vs, guild_id: "100", self_mute: true, member: { user: bob, roles: [] } });
+      expect(state.voice["100"]["2"].self_mute).toBe(true);
+      expect(state.users["2"].username).toBe("bob");
+      applyEvent(set, "VOICE_STATE_UPDATE", { ...vs, guild_id: "100", channel_id: null });
+      expect(state.voice["100"]["2"]).toBeUndefined();
+    }));
+
   it("adds guilds and channels from GUILD_CREATE and removes them on GUILD_DELETE", () =>
     createRoot(() => {
       const { state, set } = ready();

@@ -56,6 +56,24 @@ export interface State {
   votes: Record<string, Score>;
   /** Bumped when a forum's posts or a post's comments change (views refetch). */
   bumps: Record<string, number>;
+  /** Voice states by guild, then user. */
+  voice: Record<string, Record<string, VoiceState>>;
+  /** Who is speaking in the voice channel we are in (from the media server). */
+  speaking: Record<string, boolean>;
+}
+
+export interface VoiceState {
+  channel_id: string;
+  user_id: string;
+  session_id: string;
+  mute: boolean;
+  deaf: boolean;
+  self_mute: boolean;
+  self_deaf: boolean;
+  self_video: boolean;
+  self_stream?: boolean;
+  suppress: boolean;
+  request_to_speak_timestamp: string | null;
 }
 
 export interface Score {
@@ -86,6 +104,8 @@ export function emptyState(): State {
     removedGuild: null,
     votes: {},
     bumps: {},
+    voice: {},
+    speaking: {},
   };
 }
 
@@ -187,6 +207,21 @@ export function applyEvent(set: SetStoreFunction<State>, t: string, d: any) {
           for (const c of d.channels ?? []) s.channels[c.id] = { ...c, guild_id: d.id };
           for (const m of d.members ?? []) rememberUser(s, m.user);
           for (const p of d.presences ?? []) s.presences[p.user.id] = p.status;
+          s.voice[d.id] = {};
+          for (const v of d.voice_states ?? []) s.voice[d.id][v.user_id] = v;
+          break;
+        }
+        case "VOICE_STATE_UPDATE": {
+          if (!d.guild_id) break;
+          const g = (s.voice[d.guild_id] ??= {});
+          if (d.channel_id) {
+            const { member, guild_id, ...v } = d;
+            g[d.user_id] = v;
+            if (member?.user) rememberUser(s, member.user);
+          } else {
+            delete g[d.user_id];
+            delete s.speaking[d.user_id];
+          }
           break;
         }
         case "GUILD_UPDATE": {
@@ -196,6 +231,7 @@ export function applyEvent(set: SetStoreFunction<State>, t: string, d: any) {
         }
         case "GUILD_DELETE": {
           delete s.guilds[d.id];
+          delete s.voice[d.id];
           s.removedGuild = d.id;
           s.guildOrder = s.guildOrder.filter((g) => g !== d.id);
           for (const [id, c] of Object.entries(s.channels)) if (c.guild_id === d.id) delete s.channels[id];

@@ -300,8 +300,13 @@ pub async fn serve(app: AppState, ws: Ws, params: Params) {
                     }
                     op::IDENTIFY | op::RESUME => Step::Close(close::ALREADY_AUTHENTICATED, "Already authenticated"),
                     op::PRESENCE_UPDATE => update_presence(&app, &session, d),
-                    // Voice arrives with the voice issue; until then joining is a no-op, not an error.
-                    op::VOICE_STATE_UPDATE => Step::Continue,
+                    op::VOICE_STATE_UPDATE => {
+                        let host = params.resume_url.split_once("://").map_or("", |(_, h)| h);
+                        match Box::pin(crate::service::voice::gateway_update(&app, &session, d, host)).await {
+                            Ok(()) => Step::Continue,
+                            Err(()) => Step::Close(close::DECODE_ERROR, "Invalid VOICE_STATE_UPDATE payload"),
+                        }
+                    }
                     op::REQUEST_GUILD_MEMBERS => Box::pin(request_members(&app, &session, d)).await,
                     _ => Step::Close(close::UNKNOWN_OPCODE, "Unknown opcode"),
                 };
@@ -684,6 +689,7 @@ pub async fn end_now(app: &AppState, s: &Session) {
         return;
     };
     handoff::forget(app, s).await;
+    crate::service::voice::session_ended(app, &s.id).await;
     if app.presences.disconnect(s.user_id) {
         presence::broadcast(app, s.user_id).await;
     }

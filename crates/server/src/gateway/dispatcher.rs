@@ -57,6 +57,13 @@ pub async fn run(app: AppState, mut rx: mpsc::Receiver<Arc<Event>>) {
         {
             announce_visibility(&app, g, &old, &new);
         }
+        // Roles, overwrites or membership changed: voice rights and CONNECT follow at once.
+        if let Effect::InvalidateGuild(g) = &ev.effect
+            && !app.voice.guild_states(*g).is_empty()
+        {
+            let (app, g) = (app.clone(), *g);
+            tokio::spawn(async move { crate::service::voice::recheck_guild(&app, g).await });
+        }
         match &ev.effect {
             Effect::LeaveGuild { guild, user } => app.sessions.leave_guild(*user, *guild),
             Effect::DropGuild(g) => app.sessions.drop_guild(*g),

@@ -204,12 +204,22 @@ pub async fn guild_create(
         large,
         unavailable: false,
         member_count: member_count as u64,
-        voice_states: vec![],
+        voice_states: app
+            .voice
+            .guild_states(guild_id)
+            .iter()
+            .map(|s| s.to_json(None, false))
+            .collect(),
         members,
         channels: visible,
         threads,
         presences: presence_list,
-        stage_instances: vec![],
+        stage_instances: app
+            .voice
+            .guild_stages(guild_id)
+            .iter()
+            .map(crate::service::voice::stage::Stage::to_json)
+            .collect(),
         guild_scheduled_events: vec![],
         soundboard_sounds: vec![],
     }))

@@ -91,13 +91,25 @@ fn handshake_key(parts: &Parts) -> Result<&[u8], (axum::http::StatusCode, &'stat
         .ok_or((StatusCode::BAD_REQUEST, "Sec-WebSocket-Key is required"))
 }
 
-/// Upgrades the connection to a gateway session. Done here rather than with axum's extractor so
-/// the connection can send raw frames (long dispatches are fragmented, see `connection`).
-pub async fn upgrade(app: AppState, mut parts: Parts) -> Response {
-    use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+/// The upgraded connection a WebSocket handler serves.
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
+
+/// Accepts a WebSocket upgrade (RFC 6455 checks; refusals name the supported version) and runs
+/// `serve` on the connection. Done here rather than with axum's extractor so connections can
+/// send raw frames (long gateway dispatches are fragmented, see `connection`).
+pub fn accept_websocket<F, Fut>(
+    mut parts: Parts,
+    config: tokio_tungstenite::tungstenite::protocol::WebSocketConfig,
+    serve: F,
+) -> Response
+where
+    F: FnOnce(Socket) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    use tokio_tungstenite::tungstenite::protocol::Role;
     let accept = match handshake_key(&parts) {
         Ok(key) => tokio_tungstenite::tungstenite::handshake::derive_accept_key(key),
-        // The supported version is named on every refusal (RFC 6455 §4.4).
         Err(refused) => return ([(header::SEC_WEBSOCKET_VERSION, "13")], refused).into_response(),
     };
     let Some(on_upgrade) = parts.extensions.remove::<hyper::upgrade::OnUpgrade>() else {
@@ -107,31 +119,17 @@ pub async fn upgrade(app: AppState, mut parts: Parts) -> Response {
         )
             .into_response();
     };
-    let q = parts.uri.query();
-    let params = Params {
-        version_ok: query_param(q, "v").is_none_or(|v| v == "10" || v == "9"),
-        encoding_ok: query_param(q, "encoding").is_none_or(|e| e == "json"),
-        resume_url: gateway_url(&app, &parts.headers),
-    };
     tokio::spawn(async move {
         let Ok(upgraded) = on_upgrade.await else {
             return;
         };
-        // Client frames are small (heartbeats, IDENTIFY): the read buffer starts at 512 bytes and
-        // grows only for a longer message.
-        let config = WebSocketConfig::default()
-            .read_buffer_size(512)
-            .write_buffer_size(0)
-            .max_write_buffer_size(4 * 1024 * 1024)
-            .max_message_size(Some(64 * 1024))
-            .max_frame_size(Some(64 * 1024));
         let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
             hyper_util::rt::TokioIo::new(upgraded),
             Role::Server,
             Some(config),
         )
         .await;
-        connection::serve(app, ws, params).await;
+        serve(ws).await;
     });
     (
         axum::http::StatusCode::SWITCHING_PROTOCOLS,
@@ -142,6 +140,26 @@ pub async fn upgrade(app: AppState, mut parts: Parts) -> Response {
         ],
     )
         .into_response()
+}
+
+/// Upgrades the connection to a gateway session.
+pub async fn upgrade(app: AppState, parts: Parts) -> Response {
+    use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+    let q = parts.uri.query();
+    let params = Params {
+        version_ok: query_param(q, "v").is_none_or(|v| v == "10" || v == "9"),
+        encoding_ok: query_param(q, "encoding").is_none_or(|e| e == "json"),
+        resume_url: gateway_url(&app, &parts.headers),
+    };
+    // Client frames are small (heartbeats, IDENTIFY): the read buffer starts at 512 bytes and
+    // grows only for a longer message.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(512)
+        .write_buffer_size(0)
+        .max_write_buffer_size(4 * 1024 * 1024)
+        .max_message_size(Some(64 * 1024))
+        .max_frame_size(Some(64 * 1024));
+    accept_websocket(parts, config, move |ws| connection::serve(app, ws, params))
 }
 
 /// `GET /gateway` with an upgrade, or the web app at `/`.

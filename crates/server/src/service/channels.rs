@@ -717,6 +717,7 @@ pub async fn delete(app: &AppState, user: &UserRow, channel_id: i64) -> Result<C
             .in_guild(Some(g.guild.id))
             .with_effect(Effect::InvalidateGuild(g.guild.id));
             app.bus.publish(ev).await;
+            crate::service::voice::channel_deleted(app, g.guild.id, channel_id).await;
         }
         None if ctx.channel.kind == i64::from(kind::GROUP_DM) => {
             app.store.remove_dm_recipient(channel_id, user.id).await?;

@@ -8,6 +8,7 @@ use crate::extract::nullable;
 use crate::service::audit::{self, Entry};
 use crate::service::perms::GuildCtx;
 use crate::service::views;
+use crate::service::voice;
 use coterie_model::guild::{Ban, Member};
 use coterie_model::moderation::{AuditLogChange, action};
 use coterie_model::validate::{self, FieldError};
@@ -265,14 +266,26 @@ pub async fn modify(
         ctx.require(Permissions::MANAGE_GUILD)?;
         p.flags = Some(f & 0b1111_1111);
     }
-    if let Some(Some(_)) = b.channel_id {
-        // Moving members between voice channels arrives with voice (issue #9).
+    if b.channel_id.is_some() {
         ctx.require(Permissions::MOVE_MEMBERS)?;
     }
     errs.into_result()?;
+    // Moving (or disconnecting) is checked and done first: a refused move changes nothing.
+    if let Some(to) = b.channel_id {
+        voice::move_member(app, &ctx, guild_id, target, to.map(Snowflake::get)).await?;
+    }
     let updated = app.store.update_member(guild_id, target, p).await?;
     audit_member_change(app, &ctx, user.id, &m, &updated).await;
-    publish_update(app, guild_id, &updated).await
+    let view = publish_update(app, guild_id, &updated).await?;
+    voice::member_changed(
+        app,
+        guild_id,
+        target,
+        updated.member.mute,
+        updated.member.deaf,
+    )
+    .await;
+    Ok(view)
 }
 
 /// MEMBER_UPDATE (nick, mute, deaf, timeout) and MEMBER_ROLE_UPDATE (`$add` / `$remove`) entries.
@@ -429,6 +442,7 @@ pub async fn remove(app: &AppState, guild_id: i64, target: &UserRow) -> Result<(
 }
 
 async fn announce_removal(app: &AppState, guild_id: i64, target: &UserRow) {
+    voice::disconnect(app, guild_id, target.id).await;
     let d = json!({"guild_id": guild_id.to_string(), "user": views::user(target)});
     app.bus
         .publish(

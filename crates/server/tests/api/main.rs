@@ -25,3 +25,4 @@ mod scaleout;
 mod search;
 mod threads;
 mod unfurl;
+mod voice;
