@@ -789,3 +789,20 @@ async fn ice_tcp_carries_media_for_members_without_udp() -> R {
     am.hears(&bob).await;
     Ok(())
 }
+
+#[tokio::test]
+async fn media_flows_over_udp_with_ice_tcp_switched_off() -> R {
+    // Regression: without the ICE-TCP listener the media task once stopped reading UDP.
+    let app = TestApp::with(|c| c.voice_tcp = false).await;
+    let (g, [ann, bob]) = community(&app, ["ann", "bob"]).await;
+    let lounge = voice_channel(&app, &g, &ann, json!({"name": "Lounge", "type": 2})).await;
+    let mut aw = app.gateway(&ann).await;
+    let mut bw = app.gateway(&bob).await;
+    let a_server = join(&mut aw, &g, &lounge).await;
+    let b_server = join(&mut bw, &g, &lounge).await;
+    let am = media(&aw, &ann, &a_server, true).await;
+    let bm = media(&bw, &bob, &b_server, true).await;
+    bm.hears(&ann).await;
+    am.hears(&bob).await;
+    Ok(())
+}

@@ -128,6 +128,40 @@ fn advertised_ip(bound: IpAddr, public: Option<IpAddr>) -> IpAddr {
         .map_or(IpAddr::from([127, 0, 0, 1]), |a| a.ip())
 }
 
+/// Ephemeral port numbers tried at most to find one free for both UDP and TCP.
+const BIND_ATTEMPTS: usize = 32;
+
+/// Binds the media UDP socket and, with `tcp`, an ICE-TCP listener on the same port number.
+/// With port 0 the kernel's UDP choice may be taken for TCP (by an outgoing connection, say):
+/// then another port is tried. A fixed port whose TCP side is taken runs UDP only (logged).
+fn bind_sockets(
+    bind: SocketAddr,
+    tcp: bool,
+) -> std::io::Result<(StdUdpSocket, Option<std::net::TcpListener>)> {
+    let attempts = if tcp && bind.port() == 0 {
+        BIND_ATTEMPTS
+    } else {
+        1
+    };
+    for attempt in 1..=attempts {
+        let udp = StdUdpSocket::bind(bind)?;
+        udp.set_nonblocking(true)?;
+        if !tcp {
+            return Ok((udp, None));
+        }
+        let local = udp.local_addr()?;
+        match std::net::TcpListener::bind(local).and_then(|l| l.set_nonblocking(true).map(|()| l)) {
+            Ok(l) => return Ok((udp, Some(l))),
+            Err(e) if attempt == attempts => {
+                tracing::warn!(error = %e, addr = %local, "voice ICE-TCP is off: the TCP port could not be bound");
+                return Ok((udp, None));
+            }
+            Err(_) => {}
+        }
+    }
+    Err(std::io::Error::other("no port free for voice"))
+}
+
 impl Media {
     /// Binds the UDP socket (and, with `tcp`, an ICE-TCP listener on the same port) and starts
     /// the media task (needs a Tokio runtime).
@@ -135,24 +169,16 @@ impl Media {
     /// # Errors
     /// The UDP socket cannot be bound (a TCP listener that cannot be bound is only logged).
     pub fn start(bind: SocketAddr, public: Option<IpAddr>, tcp: bool) -> std::io::Result<Self> {
-        let std_socket = StdUdpSocket::bind(bind)?;
-        std_socket.set_nonblocking(true)?;
+        let (std_socket, listener) = bind_sockets(bind, tcp)?;
         let local = std_socket.local_addr()?;
         let advertised = SocketAddr::new(advertised_ip(local.ip(), public), local.port());
         let socket = UdpSocket::from_std(std_socket)?;
-        let listener = if tcp {
-            match std::net::TcpListener::bind(local)
-                .and_then(|l| l.set_nonblocking(true).map(|()| l))
-                .and_then(TcpListener::from_std)
-            {
-                Ok(l) => Some(l),
-                Err(e) => {
-                    tracing::warn!(error = %e, addr = %local, "voice ICE-TCP is off: the TCP port could not be bound");
-                    None
-                }
+        let listener = match listener.map(TcpListener::from_std).transpose() {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, addr = %local, "voice ICE-TCP is off: the TCP listener could not be registered");
+                None
             }
-        } else {
-            None
         };
         let (tx, rx) = mpsc::channel(QUEUE);
         let (control, control_rx) = mpsc::unbounded_channel();
@@ -337,10 +363,11 @@ async fn run(
                 let Some(cmd) = cmd else { return };
                 engine.guarded(&mut peers, |sfu, peers| handle(sfu, peers, cmd));
             }
-            c = io.conns.recv() => match c {
-                Some(Conn::Open(addr, tx)) => { io.tcp.insert(addr, tx); }
-                Some(Conn::Closed(addr)) => { io.tcp.remove(&addr); }
-                None => {}
+            // Without an ICE-TCP listener these two channels are closed: a `None` must disable
+            // the branch (it is ready at once and, listed first, would starve the UDP socket).
+            Some(c) = io.conns.recv() => match c {
+                Conn::Open(addr, tx) => { io.tcp.insert(addr, tx); }
+                Conn::Closed(addr) => { io.tcp.remove(&addr); }
             },
             r = io.socket.recv_from(&mut buf) => match r {
                 Ok((n, source)) => {
@@ -350,10 +377,8 @@ async fn run(
                 // ICMP errors (a client went away) surface here on some systems: ignore.
                 Err(e) => tracing::debug!(error = %e, "voice socket receive"),
             },
-            f = io.frames.recv() => {
-                if let Some((source, bytes)) = f {
-                    engine.guarded(&mut peers, |sfu, _| sfu.receive(Instant::now(), Protocol::Tcp, source, local, &bytes));
-                }
+            Some((source, bytes)) = io.frames.recv() => {
+                engine.guarded(&mut peers, |sfu, _| sfu.receive(Instant::now(), Protocol::Tcp, source, local, &bytes));
             }
             () = tokio::time::sleep_until(wake.into()) => {}
         }
