@@ -243,12 +243,12 @@ impl Store {
         tx.commit().await
     }
 
-    /// Number of members.
+    /// Number of members (kept by triggers on `members`).
     pub async fn member_count(&self, guild_id: i64) -> Result<i64> {
         let c: Option<crate::Count> = self
             .db
             .opt(
-                "select count(*) as n from members where guild_id = $1",
+                "select member_count as n from guilds where id = $1",
                 args![guild_id],
             )
             .await?;

@@ -54,6 +54,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_media.sql"),
         postgres: include_str!("../migrations/postgres/0007_media.sql"),
     },
+    Migration {
+        version: 8,
+        name: "member_count",
+        sqlite: include_str!("../migrations/sqlite/0008_member_count.sql"),
+        postgres: include_str!("../migrations/postgres/0008_member_count.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "create table if not exists schema_migrations (

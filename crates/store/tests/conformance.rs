@@ -199,6 +199,34 @@ async fn a_new_guild_has_everyone_default_channels_and_its_owner_as_member() -> 
 }
 
 #[tokio::test]
+async fn the_member_count_follows_joins_leaves_and_bans() -> R {
+    for (engine, s) in stores().await {
+        for (i, n) in ["alice", "bob", "carol"].iter().enumerate() {
+            s.create_user(user(i as i64 + 1, n)).await?;
+        }
+        s.create_guild(guild(100, 1)).await?;
+        assert!(s.add_member(100, 2, 5, false, false).await?, "{engine}");
+        assert!(s.add_member(100, 3, 5, false, false).await?, "{engine}");
+        assert!(!s.add_member(100, 3, 6, false, false).await?, "{engine}");
+        assert_eq!(s.member_count(100).await?, 3, "{engine}");
+        assert!(s.remove_member(100, 2).await?, "{engine}");
+        assert!(!s.remove_member(100, 2).await?, "{engine}");
+        s.ban(
+            &BanRow {
+                guild_id: 100,
+                user_id: 3,
+                reason: None,
+                created_at: 1,
+            },
+            None,
+        )
+        .await?;
+        assert_eq!(s.member_count(100).await?, 1, "{engine}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn history_pages_come_newest_first_in_every_direction() -> R {
     for (engine, s) in stores().await {
         s.create_user(user(1, "alice")).await?;
