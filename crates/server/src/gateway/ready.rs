@@ -86,7 +86,9 @@ async fn read_states(app: &AppState, user_id: i64) -> Result<ReadState, ApiError
         .into_iter()
         .map(|c| (c.id, c))
         .collect();
-    let mut ctxs: HashMap<i64, GuildCtx> = HashMap::new();
+    // One permission context and one overwrite read per community, not per channel.
+    let mut ctxs: HashMap<i64, Option<(GuildCtx, Vec<coterie_store::OverwriteRow>)>> =
+        HashMap::new();
     let mut entries = Vec::new();
     for r in rows {
         let Some(ch) = channels.get(&r.channel_id) else {
@@ -95,15 +97,19 @@ async fn read_states(app: &AppState, user_id: i64) -> Result<ReadState, ApiError
         let mut role_ids = vec![];
         if let Some(gid) = ch.guild_id {
             if let std::collections::hash_map::Entry::Vacant(e) = ctxs.entry(gid) {
-                match GuildCtx::load(app, gid, user_id).await {
-                    Ok(c) => {
-                        e.insert(c);
-                    }
-                    Err(_) => continue,
-                }
+                e.insert(match GuildCtx::load(app, gid, user_id).await {
+                    Ok(c) => Some((c, app.store.guild_overwrites(gid).await?)),
+                    Err(_) => None,
+                });
             }
-            let Some(ctx) = ctxs.get(&gid) else { continue };
-            let ows = app.store.overwrites(ch.id).await?;
+            let Some(Some((ctx, guild_ows))) = ctxs.get(&gid) else {
+                continue;
+            };
+            let ows: Vec<_> = guild_ows
+                .iter()
+                .filter(|o| o.channel_id == ch.id)
+                .copied()
+                .collect();
             if !ctx.in_channel(ch, &ows).contains(Permissions::VIEW_CHANNEL) {
                 continue;
             }

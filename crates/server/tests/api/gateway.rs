@@ -399,7 +399,43 @@ async fn ready_carries_unread_and_mention_counts() -> R {
     app.create_message(&g.general, &a, "new one").await;
     app.create_message(&g.general, &a, &format!("<@{}> look", b.id))
         .await;
+    // A channel bob read and then lost sight of leaves no read state in READY.
+    let (_, secret) = app
+        .post(
+            &format!("/guilds/{}/channels", g.id),
+            &a,
+            json!({"name": "secret"}),
+        )
+        .await;
+    let secret_id = secret["id"].as_str().unwrap();
+    let m = app.create_message(secret_id, &a, "psst").await;
+    app.post(
+        &format!(
+            "/channels/{secret_id}/messages/{}/ack",
+            m["id"].as_str().unwrap()
+        ),
+        &b,
+        json!({}),
+    )
+    .await;
+    let (s, _) = app
+        .put(
+            &format!("/channels/{secret_id}/permissions/{}", b.id),
+            &a,
+            json!({"type": 1, "allow": "0", "deny": "1024"}),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::NO_CONTENT);
     let gw = app.gateway(&b).await;
+    assert!(
+        gw.ready["read_state"]["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["id"] != secret["id"]),
+        "{}",
+        gw.ready["read_state"]
+    );
     let entries = gw.ready["read_state"]["entries"].as_array().unwrap();
     let e = entries
         .iter()
