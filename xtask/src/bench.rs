@@ -506,6 +506,32 @@ fn single_node(sz: &Sizes) -> anyhow::Result<Value> {
     Ok(json!({"setup": made, "M1": m1, "M2": m2, "M3": m3, "M7": m7}))
 }
 
+/// M7 alone (`cargo xtask bench --only m7`): a fresh SQLite node and community, then the storm.
+/// Prints the figures; bench/results.json (the whole suite's record) is left as it is.
+pub fn storm_only(quick: bool) -> anyhow::Result<()> {
+    let sz = if quick { &QUICK } else { &FULL };
+    let dir = data_dir("storm")?;
+    let (server, _) = Server::start(port(2), &sqlite_args(&dir))?;
+    let setup = dir.join("setup.json").display().to_string();
+    eprintln!("  setting up {} members", sz.members);
+    loadgen(&[
+        "setup",
+        "--url",
+        &server.url(),
+        "--members",
+        &sz.members.to_string(),
+        "--channels",
+        "20",
+        "--out",
+        &setup,
+    ])?;
+    eprintln!("  M7: reconnect storm of {} sessions", sz.m7_sessions);
+    let m7 = storm(server, &setup, sz.m7_sessions)?;
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("{}", json!({"commit": commit(), "M7": m7}));
+    Ok(())
+}
+
 /// M7: every session connected, the server restarted; time from the new process's exec until
 /// every session has identified again and received READY.
 fn storm(server: Server, setup: &str, count: usize) -> anyhow::Result<Value> {

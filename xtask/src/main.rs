@@ -4,7 +4,7 @@
 //! - `cargo xtask test [--sqlite-only] [--no-compat] [--no-nginx] [--no-e2e]`: formatting, lints, and every
 //!   test — the store conformance suite, the API suite on SQLite and on PostgreSQL (with two nodes over
 //!   Redis), real bot libraries, two nodes behind nginx (deploy/check-nginx.py) and the browser.
-//! - `cargo xtask bench [--quick] [messages] [posts]`: release build, then the server suite
+//! - `cargo xtask bench [--quick] [--only m7] [messages] [posts]`: release build, then the server suite
 //!   (bench.rs: coterie-loadgen processes against fresh servers; M1–M4, M7, M9, M10 and M2/M3 across
 //!   two nodes; writes bench/results.json and bench/results.md; `--quick` stops after it, at small
 //!   sizes), the forum benchmark
@@ -15,6 +15,7 @@
 //!   PostgreSQL), the media benchmark (examples/media_bench.rs: 12-megapixel JPEG thumbnail time,
 //!   1 MB upload throughput; writes bench/media-results.json) and the web benchmark (web/e2e/bench.mjs: first paint,
 //!   bundle size, scroll frame times; writes bench/web-results.json).
+//!   `--only m7` runs just the reconnect storm and prints its figures.
 
 mod bench;
 
@@ -36,7 +37,7 @@ fn main() -> anyhow::Result<()> {
         "bench" => bench(&rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask run [-- <coterie serve flags>] | cargo xtask test [--sqlite-only] | cargo xtask bench [sessions] [messages]"
+                "usage: cargo xtask run [-- <coterie serve flags>] | cargo xtask test [--sqlite-only] | cargo xtask bench [--quick] [--only m7] [messages] [posts]"
             );
             bail!("unknown command {cmd:?}")
         }
@@ -91,7 +92,12 @@ fn run(rest: &[String]) -> anyhow::Result<()> {
 /// Figures, not pass/fail: both scripts start their own server on a loopback port.
 fn bench(rest: &[String]) -> anyhow::Result<()> {
     let quick = rest.iter().any(|a| a == "--quick");
-    let rest: Vec<String> = rest.iter().filter(|a| *a != "--quick").cloned().collect();
+    let only_m7 = rest.windows(2).any(|w| w[0] == "--only" && w[1].eq_ignore_ascii_case("m7"));
+    let rest: Vec<String> = rest
+        .iter()
+        .filter(|a| !matches!(a.as_str(), "--quick" | "--only" | "m7" | "M7"))
+        .cloned()
+        .collect();
     let messages = rest.first().map_or("5000", String::as_str);
     build_web()?;
     let mut build = cargo();
@@ -107,6 +113,9 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
     let mut build = cargo();
     build.args(["build", "--release", "-p", "coterie-loadgen"]);
     status(build, "building the load generator")?;
+    if only_m7 {
+        return bench::storm_only(quick);
+    }
     let pg = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned());
     let redis = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS.to_owned());
     let pg = reachable(&pg).then_some(pg);
