@@ -92,7 +92,9 @@ fn run(rest: &[String]) -> anyhow::Result<()> {
 /// Figures, not pass/fail: both scripts start their own server on a loopback port.
 fn bench(rest: &[String]) -> anyhow::Result<()> {
     let quick = rest.iter().any(|a| a == "--quick");
-    let only_m7 = rest.windows(2).any(|w| w[0] == "--only" && w[1].eq_ignore_ascii_case("m7"));
+    let only_m7 = rest
+        .windows(2)
+        .any(|w| w[0] == "--only" && w[1].eq_ignore_ascii_case("m7"));
     let rest: Vec<String> = rest
         .iter()
         .filter(|a| !matches!(a.as_str(), "--quick" | "--only" | "m7" | "M7"))
