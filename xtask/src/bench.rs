@@ -458,10 +458,13 @@ fn fanout(
     Ok(json!({"best": best, "steps": steps}))
 }
 
-/// M1, M2, M3, M7 on one SQLite node.
-fn single_node(sz: &Sizes) -> anyhow::Result<Value> {
-    let dir = data_dir("single")?;
-    let (server, _) = Server::start(port(2), &sqlite_args(&dir))?;
+/// One community of `sz.members` members and 20 channels on `server`; returns the setup file's
+/// path (for the load generator's session processes) and what setup reported.
+fn community(
+    server: &Server,
+    dir: &std::path::Path,
+    sz: &Sizes,
+) -> anyhow::Result<(String, Value)> {
     let setup = dir.join("setup.json").display().to_string();
     eprintln!("  setting up {} members", sz.members);
     let made = loadgen(&[
@@ -475,6 +478,14 @@ fn single_node(sz: &Sizes) -> anyhow::Result<Value> {
         "--out",
         &setup,
     ])?;
+    Ok((setup, made))
+}
+
+/// M1, M2, M3, M7 on one SQLite node.
+fn single_node(sz: &Sizes) -> anyhow::Result<Value> {
+    let dir = data_dir("single")?;
+    let (server, _) = Server::start(port(2), &sqlite_args(&dir))?;
+    let (setup, made) = community(&server, &dir, sz)?;
     let addr = server.addr;
     eprintln!("  M3: send-to-receive latency, 100 listeners");
     let m3 = latency(&server.url(), &|_| addr, &setup, 100, 1, sz.repeats)?;
@@ -512,19 +523,7 @@ pub fn storm_only(quick: bool) -> anyhow::Result<()> {
     let sz = if quick { &QUICK } else { &FULL };
     let dir = data_dir("storm")?;
     let (server, _) = Server::start(port(2), &sqlite_args(&dir))?;
-    let setup = dir.join("setup.json").display().to_string();
-    eprintln!("  setting up {} members", sz.members);
-    loadgen(&[
-        "setup",
-        "--url",
-        &server.url(),
-        "--members",
-        &sz.members.to_string(),
-        "--channels",
-        "20",
-        "--out",
-        &setup,
-    ])?;
+    let (setup, _) = community(&server, &dir, sz)?;
     eprintln!("  M7: reconnect storm of {} sessions", sz.m7_sessions);
     let m7 = storm(server, &setup, sz.m7_sessions)?;
     let _ = std::fs::remove_dir_all(&dir);
