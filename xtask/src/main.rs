@@ -92,9 +92,17 @@ fn run(rest: &[String]) -> anyhow::Result<()> {
 /// Figures, not pass/fail: both scripts start their own server on a loopback port.
 fn bench(rest: &[String]) -> anyhow::Result<()> {
     let quick = rest.iter().any(|a| a == "--quick");
-    let only_m7 = rest
-        .windows(2)
-        .any(|w| w[0] == "--only" && w[1].eq_ignore_ascii_case("m7"));
+    let only_m7 = match rest.iter().position(|a| a == "--only") {
+        None => false,
+        Some(i)
+            if rest
+                .get(i + 1)
+                .is_some_and(|m| m.eq_ignore_ascii_case("m7")) =>
+        {
+            true
+        }
+        Some(_) => bail!("--only takes one metric: m7 (the reconnect storm)"),
+    };
     let rest: Vec<String> = rest
         .iter()
         .filter(|a| !matches!(a.as_str(), "--quick" | "--only" | "m7" | "M7"))
