@@ -199,6 +199,10 @@ pub async fn start(mut parts: Parts) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     // URLs built without a request (files in gateway events) name the port actually bound.
     parts.config.listen = addr;
+    if parts.config.redis_url.is_some() {
+        // Other nodes write the same database; their writes would not reach this node's cache.
+        parts.store.disable_cache();
+    }
     let app = AppState::new(parts)?;
     let rx = app
         .bus

@@ -173,7 +173,15 @@ impl Store {
 
     /// One guild.
     pub async fn guild(&self, id: i64) -> Result<Option<GuildRow>> {
-        self.db.opt(SELECT_GUILD, args![id]).await
+        if let Some(g) = self.cache.guild(id) {
+            return Ok(Some(g));
+        }
+        let ticket = self.cache.ticket();
+        let row: Option<GuildRow> = self.db.opt(SELECT_GUILD, args![id]).await?;
+        if let (Some(t), Some(g)) = (ticket, &row) {
+            self.cache.fill_guild(t, g);
+        }
+        Ok(row)
     }
 
     /// Guilds a user is a member of.
@@ -227,7 +235,9 @@ impl Store {
             tx.exec(sql, vals).await?;
         }
         let row: Option<GuildRow> = tx.opt(SELECT_GUILD, args![id]).await?;
-        tx.commit().await?;
+        let done = tx.commit().await;
+        self.cache.drop_guild(id);
+        done?;
         row.ok_or(StoreError::NotFound)
     }
 
@@ -240,7 +250,9 @@ impl Store {
             .await?;
         tx.exec("delete from guilds where id = $1", args![id])
             .await?;
-        tx.commit().await
+        let done = tx.commit().await;
+        self.cache.clear();
+        done
     }
 
     /// Number of members (kept by triggers on `members`).
@@ -340,7 +352,9 @@ impl Store {
             args![role_id, guild_id],
         )
         .await?;
-        tx.commit().await
+        let done = tx.commit().await;
+        self.cache.drop_all_overwrites();
+        done
     }
 
     /// Sets several roles' positions at once.
@@ -358,8 +372,16 @@ impl Store {
 
     /// One channel.
     pub async fn channel(&self, id: i64) -> Result<Option<ChannelRow>> {
+        if let Some(c) = self.cache.channel(id) {
+            return Ok(Some(c));
+        }
+        let ticket = self.cache.ticket();
         let sql = format!("select {CHANNEL_COLS} from channels where id = $1");
-        self.db.opt(sql, args![id]).await
+        let row: Option<ChannelRow> = self.db.opt(sql, args![id]).await?;
+        if let (Some(t), Some(c)) = (ticket, &row) {
+            self.cache.fill_channel(t, c);
+        }
+        Ok(row)
     }
 
     /// A guild's channels, by position.
@@ -394,7 +416,9 @@ impl Store {
             )
             .await?;
         }
-        tx.commit().await
+        let done = tx.commit().await;
+        self.cache.drop_channels(&[c.id]);
+        done
     }
 
     /// Updates a channel and, when given, replaces its overwrites.
@@ -437,7 +461,9 @@ impl Store {
                 .await?;
             }
         }
-        tx.commit().await
+        let done = tx.commit().await;
+        self.cache.drop_channels(&[c.id]);
+        done
     }
 
     /// Deletes a channel; children of a deleted category move to the top level.
@@ -474,7 +500,10 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        tx.commit().await
+        let done = tx.commit().await;
+        // Its threads and a category's children changed too.
+        self.cache.clear();
+        done
     }
 
     /// Sets positions (and optionally parents) of several channels at once.
@@ -493,17 +522,29 @@ impl Store {
                 None => tx.exec("update channels set position = $1 where id = $2 and guild_id = $3", args![*pos, *id, guild_id]).await?,
             };
         }
-        tx.commit().await
+        let done = tx.commit().await;
+        let ids: Vec<i64> = changes.iter().map(|c| c.0).collect();
+        self.cache.drop_channels(&ids);
+        done
     }
 
     /// A channel's overwrites.
     pub async fn overwrites(&self, channel_id: i64) -> Result<Vec<OverwriteRow>> {
-        self.db
+        if let Some(o) = self.cache.overwrites(channel_id) {
+            return Ok(o);
+        }
+        let ticket = self.cache.ticket();
+        let rows: Vec<OverwriteRow> = self
+            .db
             .all(
                 "select channel_id, target_id, kind, allow_bits, deny_bits from permission_overwrites where channel_id = $1 order by target_id",
                 args![channel_id],
             )
-            .await
+            .await?;
+        if let Some(t) = ticket {
+            self.cache.fill_overwrites(t, channel_id, &rows);
+        }
+        Ok(rows)
     }
 
     /// Overwrites of every channel of a guild.
@@ -519,25 +560,28 @@ impl Store {
 
     /// Creates or replaces one overwrite.
     pub async fn put_overwrite(&self, o: &OverwriteRow) -> Result<()> {
-        self.db
+        let done = self
+            .db
             .exec(
                 INSERT_OVERWRITE,
                 args![o.channel_id, o.target_id, o.kind, o.allow_bits, o.deny_bits],
             )
-            .await?;
-        Ok(())
+            .await;
+        self.cache.drop_channels(&[o.channel_id]);
+        done.map(|_| ())
     }
 
     /// Deletes one overwrite.
     pub async fn delete_overwrite(&self, channel_id: i64, target_id: i64) -> Result<bool> {
-        Ok(self
+        let done = self
             .db
             .exec(
                 "delete from permission_overwrites where channel_id = $1 and target_id = $2",
                 args![channel_id, target_id],
             )
-            .await?
-            > 0)
+            .await;
+        self.cache.drop_channels(&[channel_id]);
+        Ok(done? > 0)
     }
 
     /// Several channels by id.

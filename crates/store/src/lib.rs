@@ -4,6 +4,7 @@
 //! Its in-memory twin for tests is SQLite `:memory:`.
 
 mod apps;
+mod cache;
 mod comments;
 mod db;
 mod dms;
@@ -57,6 +58,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    cache: std::sync::Arc<cache::Cache>,
 }
 
 impl Store {
@@ -64,7 +66,14 @@ impl Store {
     pub async fn open(cfg: &DbConfig) -> Result<Self> {
         Ok(Self {
             db: Db::open(cfg).await?,
+            cache: std::sync::Arc::new(cache::Cache::new()),
         })
+    }
+
+    /// Stops caching guild, channel and overwrite rows in this process. A node whose database
+    /// other nodes also write must call this: their writes would not reach this cache.
+    pub fn disable_cache(&self) {
+        self.cache.disable();
     }
 
     /// Applies pending migrations; returns how many ran.

@@ -136,7 +136,10 @@ impl Store {
     pub async fn create_message(&self, m: &NewMessage) -> Result<()> {
         let mut tx = self.db.begin().await?;
         insert_message(&mut tx, m).await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.cache
+            .messages_stored(std::iter::once((m.row.channel_id, m.row.id)));
+        Ok(())
     }
 
     /// Stores several messages in one transaction (group commit); all or none.
@@ -145,7 +148,10 @@ impl Store {
         for m in ms {
             insert_message(&mut tx, m).await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        self.cache
+            .messages_stored(ms.iter().map(|m| (m.row.channel_id, m.row.id)));
+        Ok(())
     }
 
     /// One message of a channel.
@@ -372,7 +378,9 @@ impl Store {
             )
             .await?;
         }
-        tx.commit().await?;
+        let done = tx.commit().await;
+        self.cache.drop_channels(&[channel_id]);
+        done?;
         Ok(n > 0)
     }
 

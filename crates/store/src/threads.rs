@@ -409,7 +409,9 @@ impl Store {
         if let Some(tags) = &p.tags {
             set_tags(&mut tx, p.id, tags).await?;
         }
-        tx.commit().await
+        let done = tx.commit().await;
+        self.cache.drop_channels(&[p.id]);
+        done
     }
 
     /// Threads whose inactivity period has run out, oldest first (at most `limit`).

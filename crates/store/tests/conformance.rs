@@ -796,3 +796,110 @@ async fn racing_nodes_lease_distinct_worker_ids_and_expired_leases_are_reused() 
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn cached_guild_channel_and_overwrite_rows_follow_every_write() -> R {
+    for (engine, s) in stores().await {
+        s.create_user(user(1, "alice")).await?;
+        s.create_guild(guild(100, 1)).await?;
+        let ow = |target: i64, kind: i64, allow: i64| OverwriteRow {
+            channel_id: 102,
+            target_id: target,
+            kind,
+            allow_bits: allow,
+            deny_bits: 0,
+        };
+        // Each read below fills the cache; each write must be seen by the next read.
+        assert_eq!(s.guild(100).await?.map(|g| g.name), Some("g".into()));
+        s.update_guild(
+            100,
+            GuildPatch {
+                name: Some("renamed".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        assert_eq!(
+            s.guild(100).await?.map(|g| g.name),
+            Some("renamed".into()),
+            "{engine}"
+        );
+
+        assert_eq!(s.channel(102).await?.and_then(|c| c.last_message_id), None);
+        s.create_message(&msg(1000, 102, 1)).await?;
+        s.create_messages(&[msg(1002, 102, 1), msg(1001, 102, 1)])
+            .await?;
+        let c = s.channel(102).await?.expect("channel");
+        assert_eq!(c.last_message_id, Some(1002), "{engine}");
+
+        assert!(s.overwrites(102).await?.is_empty());
+        s.put_overwrite(&ow(1, 1, 2048)).await?;
+        assert_eq!(s.overwrites(102).await?, vec![ow(1, 1, 2048)], "{engine}");
+        assert!(s.delete_overwrite(102, 1).await?);
+        assert!(s.overwrites(102).await?.is_empty(), "{engine}");
+
+        let mut row = c.clone();
+        row.name = Some("talk".into());
+        row.rate_limit_per_user = 5;
+        s.update_channel(&ChannelPatch {
+            row,
+            overwrites: Some(vec![ow(100, 0, 1024)]),
+        })
+        .await?;
+        let c = s.channel(102).await?.expect("channel");
+        assert_eq!(
+            (c.name.as_deref(), c.rate_limit_per_user),
+            (Some("talk"), 5),
+            "{engine}"
+        );
+        assert_eq!(s.overwrites(102).await?, vec![ow(100, 0, 1024)], "{engine}");
+
+        let role = RoleRow {
+            id: 200,
+            guild_id: 100,
+            name: "mods".into(),
+            color: 0,
+            hoist: false,
+            position: 1,
+            permissions: 0,
+            managed: false,
+            mentionable: false,
+            icon: None,
+            unicode_emoji: None,
+            flags: 0,
+            bot_id: None,
+        };
+        s.create_role(&role).await?;
+        s.put_overwrite(&ow(200, 0, 8192)).await?;
+        assert_eq!(s.overwrites(102).await?.len(), 2, "{engine}");
+        s.delete_role(100, 200).await?;
+        assert_eq!(s.overwrites(102).await?, vec![ow(100, 0, 1024)], "{engine}");
+
+        assert!(s.set_pinned(102, 1001, Some(77)).await?);
+        assert_eq!(
+            s.channel(102).await?.and_then(|c| c.last_pin_at),
+            Some(77),
+            "{engine}"
+        );
+        s.set_channel_positions(100, &[(102, 9, None)]).await?;
+        assert_eq!(
+            s.channel(102).await?.map(|c| c.position),
+            Some(9),
+            "{engine}"
+        );
+        assert_eq!(s.channel(102).await?.and_then(|c| c.parent_id), Some(101));
+        s.delete_channel(101).await?;
+        assert_eq!(s.channel(101).await?.map(|c| c.id), None, "{engine}");
+        assert_eq!(
+            s.channel(102).await?.and_then(|c| c.parent_id),
+            None,
+            "{engine}"
+        );
+
+        s.delete_guild(100).await?;
+        assert!(s.guild(100).await?.is_none(), "{engine}");
+        assert!(s.channel(102).await?.is_none(), "{engine}");
+        assert!(s.overwrites(102).await?.is_empty(), "{engine}");
+    }
+    Ok(())
+}

@@ -5,7 +5,7 @@
 use crate::app::AppState;
 use crate::bus::Event;
 use crate::error::{ApiError, FieldErrors, field_error};
-use crate::service::perms::ChannelCtx;
+use crate::service::perms::{ChannelCtx, ThreadCtx};
 use crate::service::views;
 use coterie_model::message::{self as msg, Message, MessageReference, PollAnswer, PollMedia, kind};
 use coterie_model::validate::FieldError;
@@ -764,13 +764,14 @@ pub async fn post(
     let poll_row = new.poll.clone();
     super::writer::store(app, new).await?;
     crate::metrics::MESSAGES_CREATED.inc();
-    let view = if p.id.is_some() {
-        // A forum post's starter message: its post carries votes; read it back whole.
+    let view = if row.id == channel_id {
+        // A forum post's starter message (it shares the post's id): its post carries votes; read
+        // it back whole. Every other new message is built from what is in hand.
         views::messages(app, std::slice::from_ref(&row), p.author.id)
             .await?
             .remove(0)
     } else {
-        views::fresh_message(
+        let mut m = views::fresh_message(
             app,
             &row,
             p.author,
@@ -778,7 +779,15 @@ pub async fn post(
             poll_row.as_ref(),
             &d.attachments,
         )
-        .await?
+        .await?;
+        if ctx.thread.as_ref().is_some_and(ThreadCtx::is_post) {
+            // A new comment in a forum post starts with no votes.
+            m.score = Some(0);
+            m.upvotes = Some(0);
+            m.downvotes = Some(0);
+            m.me_vote = Some(0);
+        }
+        m
     };
     app.bus
         .publish(message_event("MESSAGE_CREATE", ctx, &view, p.member))

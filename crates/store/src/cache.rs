@@ -1,0 +1,187 @@
+//! A per-process cache of the rows every permission check reads: guilds, channels and channel
+//! overwrites. Only this crate writes those tables, so every write drops what it touched after
+//! its transaction ends. A fill races a write safely: it takes a ticket (the invalidation
+//! generation) before reading and stores its row only if no invalidation happened meanwhile.
+//!
+//! A channel's `last_message_id` moves with every message; the message writer raises it in place
+//! instead of dropping the row, and remembers the newest id per channel so a fill that read an
+//! older row does not store it.
+//!
+//! Valid only while this process is the database's only writer: a node sharing its database
+//! with other nodes turns the cache off ([`crate::Store::disable_cache`]).
+
+use crate::{ChannelRow, GuildRow, OverwriteRow};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Entries per map before it is emptied (a crude bound; refills cost one query each).
+const CAP: usize = 50_000;
+
+/// The cache; shared by every clone of a store.
+pub(crate) struct Cache {
+    enabled: AtomicBool,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    generation: u64,
+    guilds: HashMap<i64, GuildRow>,
+    channels: HashMap<i64, ChannelRow>,
+    overwrites: HashMap<i64, Vec<OverwriteRow>>,
+    /// Newest message id stored per channel since the channel map was last emptied.
+    last_message: HashMap<i64, i64>,
+}
+
+/// Permission to store a filled row; taken before the read.
+#[derive(Clone, Copy)]
+pub(crate) struct Ticket(u64);
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("enabled", &self.enabled.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+fn put_capped<V>(map: &mut HashMap<i64, V>, id: i64, v: V) {
+    if map.len() >= CAP {
+        map.clear();
+    }
+    map.insert(id, v);
+}
+
+impl Cache {
+    pub(crate) fn new() -> Self {
+        Self {
+            enabled: AtomicBool::new(true),
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain maps behind: still usable.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Turns the cache off for good and empties it.
+    pub(crate) fn disable(&self) {
+        self.enabled.store(false, Ordering::SeqCst);
+        self.clear();
+    }
+
+    /// A ticket for a fill, or None when the cache is off.
+    pub(crate) fn ticket(&self) -> Option<Ticket> {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return None;
+        }
+        Some(Ticket(self.lock().generation))
+    }
+
+    pub(crate) fn guild(&self, id: i64) -> Option<GuildRow> {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.lock().guilds.get(&id).cloned()
+    }
+
+    pub(crate) fn channel(&self, id: i64) -> Option<ChannelRow> {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.lock().channels.get(&id).cloned()
+    }
+
+    pub(crate) fn overwrites(&self, channel_id: i64) -> Option<Vec<OverwriteRow>> {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.lock().overwrites.get(&channel_id).cloned()
+    }
+
+    pub(crate) fn fill_guild(&self, t: Ticket, row: &GuildRow) {
+        let mut i = self.lock();
+        if i.generation == t.0 {
+            put_capped(&mut i.guilds, row.id, row.clone());
+        }
+    }
+
+    pub(crate) fn fill_channel(&self, t: Ticket, row: &ChannelRow) {
+        let mut i = self.lock();
+        if i.generation != t.0 {
+            return;
+        }
+        let mut row = row.clone();
+        if let Some(&newest) = i.last_message.get(&row.id) {
+            row.last_message_id = row.last_message_id.max(Some(newest));
+        }
+        put_capped(&mut i.channels, row.id, row);
+    }
+
+    pub(crate) fn fill_overwrites(&self, t: Ticket, channel_id: i64, rows: &[OverwriteRow]) {
+        let mut i = self.lock();
+        if i.generation == t.0 {
+            put_capped(&mut i.overwrites, channel_id, rows.to_vec());
+        }
+    }
+
+    /// Messages were stored (committed): channels' `last_message_id` only moves forward.
+    pub(crate) fn messages_stored(&self, newest: impl Iterator<Item = (i64, i64)>) {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut i = self.lock();
+        if i.last_message.len() >= CAP {
+            // Forgetting the newest ids would let a racing fill store an older one: refuse
+            // every fill in flight and start over.
+            i.generation += 1;
+            i.last_message.clear();
+            i.channels.clear();
+        }
+        for (channel, id) in newest {
+            let e = i.last_message.entry(channel).or_insert(id);
+            *e = (*e).max(id);
+            if let Some(c) = i.channels.get_mut(&channel) {
+                c.last_message_id = c.last_message_id.max(Some(id));
+            }
+        }
+    }
+
+    /// A guild row changed.
+    pub(crate) fn drop_guild(&self, id: i64) {
+        let mut i = self.lock();
+        i.generation += 1;
+        i.guilds.remove(&id);
+    }
+
+    /// Channel rows (and their overwrites) changed.
+    pub(crate) fn drop_channels(&self, ids: &[i64]) {
+        let mut i = self.lock();
+        i.generation += 1;
+        for id in ids {
+            i.channels.remove(id);
+            i.overwrites.remove(id);
+        }
+    }
+
+    /// Overwrites somewhere changed (a role's went with it): drop them all.
+    pub(crate) fn drop_all_overwrites(&self) {
+        let mut i = self.lock();
+        i.generation += 1;
+        i.overwrites.clear();
+    }
+
+    /// Many rows changed (a guild or a category went): start over.
+    pub(crate) fn clear(&self) {
+        let mut i = self.lock();
+        i.generation += 1;
+        i.guilds.clear();
+        i.channels.clear();
+        i.overwrites.clear();
+        i.last_message.clear();
+    }
+}
