@@ -531,6 +531,14 @@ pub fn storm_only(quick: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// M4 alone (`cargo xtask bench --only m4`): prints the figures, leaves bench/results.json as it is.
+pub fn persisted_only(quick: bool, pg: Option<&str>) -> anyhow::Result<()> {
+    let sz = if quick { &QUICK } else { &FULL };
+    let m4 = persisted(sz, pg)?;
+    println!("{}", json!({"commit": commit(), "M4": m4}));
+    Ok(())
+}
+
 /// M7: every session connected, the server restarted; time from the new process's exec until
 /// every session has identified again and received READY.
 fn storm(server: Server, setup: &str, count: usize) -> anyhow::Result<Value> {

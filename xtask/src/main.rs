@@ -4,7 +4,7 @@
 //! - `cargo xtask test [--sqlite-only] [--no-compat] [--no-nginx] [--no-e2e]`: formatting, lints, and every
 //!   test — the store conformance suite, the API suite on SQLite and on PostgreSQL (with two nodes over
 //!   Redis), real bot libraries, two nodes behind nginx (deploy/check-nginx.py) and the browser.
-//! - `cargo xtask bench [--quick] [--only m7] [messages] [posts]`: release build, then the server suite
+//! - `cargo xtask bench [--quick] [--only m4|m7] [messages] [posts]`: release build, then the server suite
 //!   (bench.rs: coterie-loadgen processes against fresh servers; M1–M4, M7, M9, M10 and M2/M3 across
 //!   two nodes; writes bench/results.json and bench/results.md; `--quick` stops after it, at small
 //!   sizes), the forum benchmark
@@ -15,7 +15,7 @@
 //!   PostgreSQL), the media benchmark (examples/media_bench.rs: 12-megapixel JPEG thumbnail time,
 //!   1 MB upload throughput; writes bench/media-results.json) and the web benchmark (web/e2e/bench.mjs: first paint,
 //!   bundle size, scroll frame times; writes bench/web-results.json).
-//!   `--only m7` runs just the reconnect storm and prints its figures.
+//!   `--only m7` runs just the reconnect storm, `--only m4` just persisted messages, and prints the figures.
 
 mod bench;
 
@@ -37,7 +37,7 @@ fn main() -> anyhow::Result<()> {
         "bench" => bench(&rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask run [-- <coterie serve flags>] | cargo xtask test [--sqlite-only] | cargo xtask bench [--quick] [--only m7] [messages] [posts]"
+                "usage: cargo xtask run [-- <coterie serve flags>] | cargo xtask test [--sqlite-only] | cargo xtask bench [--quick] [--only m4|m7] [messages] [posts]"
             );
             bail!("unknown command {cmd:?}")
         }
@@ -92,20 +92,23 @@ fn run(rest: &[String]) -> anyhow::Result<()> {
 /// Figures, not pass/fail: both scripts start their own server on a loopback port.
 fn bench(rest: &[String]) -> anyhow::Result<()> {
     let quick = rest.iter().any(|a| a == "--quick");
-    let only_m7 = match rest.iter().position(|a| a == "--only") {
-        None => false,
-        Some(i)
-            if rest
-                .get(i + 1)
-                .is_some_and(|m| m.eq_ignore_ascii_case("m7")) =>
-        {
-            true
-        }
-        Some(_) => bail!("--only takes one metric: m7 (the reconnect storm)"),
+    let only = match rest.iter().position(|a| a == "--only") {
+        None => None,
+        Some(i) => match rest.get(i + 1).map(|m| m.to_ascii_lowercase()).as_deref() {
+            Some(m @ ("m4" | "m7")) => Some(m.to_owned()),
+            _ => bail!(
+                "--only takes one metric: m4 (persisted messages) or m7 (the reconnect storm)"
+            ),
+        },
     };
     let rest: Vec<String> = rest
         .iter()
-        .filter(|a| !matches!(a.as_str(), "--quick" | "--only" | "m7" | "M7"))
+        .filter(|a| {
+            !matches!(
+                a.to_ascii_lowercase().as_str(),
+                "--quick" | "--only" | "m4" | "m7"
+            )
+        })
         .cloned()
         .collect();
     let messages = rest.first().map_or("5000", String::as_str);
@@ -123,13 +126,15 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
     let mut build = cargo();
     build.args(["build", "--release", "-p", "coterie-loadgen"]);
     status(build, "building the load generator")?;
-    if only_m7 {
-        return bench::storm_only(quick);
-    }
     let pg = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned());
     let redis = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS.to_owned());
     let pg = reachable(&pg).then_some(pg);
     let redis = reachable(redis.trim_start_matches("redis://")).then_some(redis);
+    match only.as_deref() {
+        Some("m7") => return bench::storm_only(quick),
+        Some(_) => return bench::persisted_only(quick, pg.as_deref()),
+        None => {}
+    }
     bench::server_suite(quick, pg.as_deref(), redis.as_deref())?;
     if quick {
         return Ok(());

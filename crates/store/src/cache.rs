@@ -1,5 +1,5 @@
 //! A per-process cache of the rows every permission check reads: guilds, channels and channel
-//! overwrites. Only this crate writes those tables, so every write drops what it touched after
+//! overwrites, one by one and as whole guilds' lists (READY, access snapshots). Only this crate writes those tables, so every write drops what it touched after
 //! its transaction ends. A fill races a write safely: it takes a ticket (the invalidation
 //! generation) before reading and stores its row only if no invalidation happened meanwhile.
 //!
@@ -30,6 +30,11 @@ struct Inner {
     guilds: HashMap<i64, GuildRow>,
     channels: HashMap<i64, ChannelRow>,
     overwrites: HashMap<i64, Vec<OverwriteRow>>,
+    /// A guild's channels (threads aside), by position; `last_message_id` is brought up to date
+    /// from `last_message` when read.
+    guild_channels: HashMap<i64, Vec<ChannelRow>>,
+    /// Overwrites of every channel of a guild.
+    guild_overwrites: HashMap<i64, Vec<OverwriteRow>>,
     /// Newest message id stored per channel since the channel map was last emptied.
     last_message: HashMap<i64, i64>,
 }
@@ -103,6 +108,41 @@ impl Cache {
         self.lock().overwrites.get(&channel_id).cloned()
     }
 
+    pub(crate) fn guild_channels(&self, guild_id: i64) -> Option<Vec<ChannelRow>> {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return None;
+        }
+        let i = self.lock();
+        let mut rows = i.guild_channels.get(&guild_id)?.clone();
+        for c in &mut rows {
+            if let Some(&newest) = i.last_message.get(&c.id) {
+                c.last_message_id = c.last_message_id.max(Some(newest));
+            }
+        }
+        Some(rows)
+    }
+
+    pub(crate) fn guild_overwrites(&self, guild_id: i64) -> Option<Vec<OverwriteRow>> {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.lock().guild_overwrites.get(&guild_id).cloned()
+    }
+
+    pub(crate) fn fill_guild_channels(&self, t: Ticket, guild_id: i64, rows: &[ChannelRow]) {
+        let mut i = self.lock();
+        if i.generation == t.0 {
+            put_capped(&mut i.guild_channels, guild_id, rows.to_vec());
+        }
+    }
+
+    pub(crate) fn fill_guild_overwrites(&self, t: Ticket, guild_id: i64, rows: &[OverwriteRow]) {
+        let mut i = self.lock();
+        if i.generation == t.0 {
+            put_capped(&mut i.guild_overwrites, guild_id, rows.to_vec());
+        }
+    }
+
     pub(crate) fn fill_guild(&self, t: Ticket, row: &GuildRow) {
         let mut i = self.lock();
         if i.generation == t.0 {
@@ -141,6 +181,7 @@ impl Cache {
             i.generation += 1;
             i.last_message.clear();
             i.channels.clear();
+            i.guild_channels.clear();
         }
         for (channel, id) in newest {
             let e = i.last_message.entry(channel).or_insert(id);
@@ -151,14 +192,17 @@ impl Cache {
         }
     }
 
-    /// A guild row changed.
+    /// A guild row changed (or the guild was just made).
     pub(crate) fn drop_guild(&self, id: i64) {
         let mut i = self.lock();
         i.generation += 1;
         i.guilds.remove(&id);
+        i.guild_channels.remove(&id);
+        i.guild_overwrites.remove(&id);
     }
 
-    /// Channel rows (and their overwrites) changed.
+    /// Channel rows (and their overwrites) changed; guilds' lists go too (a channel's guild is
+    /// not known here, and such writes are rare).
     pub(crate) fn drop_channels(&self, ids: &[i64]) {
         let mut i = self.lock();
         i.generation += 1;
@@ -166,6 +210,8 @@ impl Cache {
             i.channels.remove(id);
             i.overwrites.remove(id);
         }
+        i.guild_channels.clear();
+        i.guild_overwrites.clear();
     }
 
     /// Overwrites somewhere changed (a role's went with it): drop them all.
@@ -173,6 +219,7 @@ impl Cache {
         let mut i = self.lock();
         i.generation += 1;
         i.overwrites.clear();
+        i.guild_overwrites.clear();
     }
 
     /// Many rows changed (a guild or a category went): start over.
@@ -182,6 +229,8 @@ impl Cache {
         i.guilds.clear();
         i.channels.clear();
         i.overwrites.clear();
+        i.guild_channels.clear();
+        i.guild_overwrites.clear();
         i.last_message.clear();
     }
 }

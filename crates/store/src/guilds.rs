@@ -167,7 +167,9 @@ impl Store {
         )
         .await?;
         let row: Option<GuildRow> = tx.opt(SELECT_GUILD, args![g.id]).await?;
-        tx.commit().await?;
+        let done = tx.commit().await;
+        self.cache.drop_guild(g.id);
+        done?;
         row.ok_or(StoreError::NotFound)
     }
 
@@ -386,11 +388,19 @@ impl Store {
 
     /// A guild's channels, by position.
     pub async fn guild_channels(&self, guild_id: i64) -> Result<Vec<ChannelRow>> {
+        if let Some(rows) = self.cache.guild_channels(guild_id) {
+            return Ok(rows);
+        }
+        let ticket = self.cache.ticket();
         let sql = format!(
             "select {CHANNEL_COLS} from channels where guild_id = $1 and type not in (10, 11, 12) \
              order by position, id"
         );
-        self.db.all(sql, args![guild_id]).await
+        let rows: Vec<ChannelRow> = self.db.all(sql, args![guild_id]).await?;
+        if let Some(t) = ticket {
+            self.cache.fill_guild_channels(t, guild_id, &rows);
+        }
+        Ok(rows)
     }
 
     /// Number of channels in a guild.
@@ -549,13 +559,22 @@ impl Store {
 
     /// Overwrites of every channel of a guild.
     pub async fn guild_overwrites(&self, guild_id: i64) -> Result<Vec<OverwriteRow>> {
-        self.db
+        if let Some(rows) = self.cache.guild_overwrites(guild_id) {
+            return Ok(rows);
+        }
+        let ticket = self.cache.ticket();
+        let rows: Vec<OverwriteRow> = self
+            .db
             .all(
                 "select o.channel_id, o.target_id, o.kind, o.allow_bits, o.deny_bits from permission_overwrites o \
                  join channels c on c.id = o.channel_id where c.guild_id = $1 order by o.channel_id, o.target_id",
                 args![guild_id],
             )
-            .await
+            .await?;
+        if let Some(t) = ticket {
+            self.cache.fill_guild_overwrites(t, guild_id, &rows);
+        }
+        Ok(rows)
     }
 
     /// Creates or replaces one overwrite.

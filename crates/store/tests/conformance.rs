@@ -809,6 +809,7 @@ async fn cached_guild_channel_and_overwrite_rows_follow_every_write() -> R {
             allow_bits: allow,
             deny_bits: 0,
         };
+        let listed = |rows: Vec<ChannelRow>| rows.into_iter().find(|c| c.id == 102);
         // Each read below fills the cache; each write must be seen by the next read.
         assert_eq!(s.guild(100).await?.map(|g| g.name), Some("g".into()));
         s.update_guild(
@@ -819,24 +820,42 @@ async fn cached_guild_channel_and_overwrite_rows_follow_every_write() -> R {
             },
         )
         .await?;
-        assert_eq!(
-            s.guild(100).await?.map(|g| g.name),
-            Some("renamed".into()),
-            "{engine}"
-        );
+        let name = s.guild(100).await?.map(|g| g.name);
+        assert_eq!(name.as_deref(), Some("renamed"), "{engine}");
 
         assert_eq!(s.channel(102).await?.and_then(|c| c.last_message_id), None);
+        assert_eq!(
+            listed(s.guild_channels(100).await?).and_then(|c| c.last_message_id),
+            None
+        );
         s.create_message(&msg(1000, 102, 1)).await?;
         s.create_messages(&[msg(1002, 102, 1), msg(1001, 102, 1)])
             .await?;
         let c = s.channel(102).await?.expect("channel");
         assert_eq!(c.last_message_id, Some(1002), "{engine}");
+        assert_eq!(
+            listed(s.guild_channels(100).await?),
+            Some(c.clone()),
+            "{engine}"
+        );
+        s.create_message(&msg(1003, 102, 1)).await?;
+        let in_list = listed(s.guild_channels(100).await?).and_then(|c| c.last_message_id);
+        assert_eq!(in_list, Some(1003), "{engine}");
+        let alone = s.channel(102).await?.and_then(|c| c.last_message_id);
+        assert_eq!(alone, Some(1003), "{engine}");
 
         assert!(s.overwrites(102).await?.is_empty());
+        assert!(s.guild_overwrites(100).await?.is_empty());
         s.put_overwrite(&ow(1, 1, 2048)).await?;
         assert_eq!(s.overwrites(102).await?, vec![ow(1, 1, 2048)], "{engine}");
+        assert_eq!(
+            s.guild_overwrites(100).await?,
+            vec![ow(1, 1, 2048)],
+            "{engine}"
+        );
         assert!(s.delete_overwrite(102, 1).await?);
         assert!(s.overwrites(102).await?.is_empty(), "{engine}");
+        assert!(s.guild_overwrites(100).await?.is_empty(), "{engine}");
 
         let mut row = c.clone();
         row.name = Some("talk".into());
@@ -849,10 +868,11 @@ async fn cached_guild_channel_and_overwrite_rows_follow_every_write() -> R {
         let c = s.channel(102).await?.expect("channel");
         assert_eq!(
             (c.name.as_deref(), c.rate_limit_per_user),
-            (Some("talk"), 5),
-            "{engine}"
+            (Some("talk"), 5)
         );
         assert_eq!(s.overwrites(102).await?, vec![ow(100, 0, 1024)], "{engine}");
+        let listed_name = listed(s.guild_channels(100).await?).and_then(|c| c.name);
+        assert_eq!(listed_name.as_deref(), Some("talk"), "{engine}");
 
         let role = RoleRow {
             id: 200,
@@ -872,34 +892,30 @@ async fn cached_guild_channel_and_overwrite_rows_follow_every_write() -> R {
         s.create_role(&role).await?;
         s.put_overwrite(&ow(200, 0, 8192)).await?;
         assert_eq!(s.overwrites(102).await?.len(), 2, "{engine}");
+        assert_eq!(s.guild_overwrites(100).await?.len(), 2, "{engine}");
         s.delete_role(100, 200).await?;
         assert_eq!(s.overwrites(102).await?, vec![ow(100, 0, 1024)], "{engine}");
+        assert_eq!(s.guild_overwrites(100).await?, vec![ow(100, 0, 1024)]);
 
         assert!(s.set_pinned(102, 1001, Some(77)).await?);
-        assert_eq!(
-            s.channel(102).await?.and_then(|c| c.last_pin_at),
-            Some(77),
-            "{engine}"
-        );
+        let pin = s.channel(102).await?.and_then(|c| c.last_pin_at);
+        assert_eq!(pin, Some(77), "{engine}");
         s.set_channel_positions(100, &[(102, 9, None)]).await?;
-        assert_eq!(
-            s.channel(102).await?.map(|c| c.position),
-            Some(9),
-            "{engine}"
-        );
+        assert_eq!(s.channel(102).await?.map(|c| c.position), Some(9));
+        let last = s.guild_channels(100).await?.last().map(|c| c.id);
+        assert_eq!(last, Some(102), "{engine}");
         assert_eq!(s.channel(102).await?.and_then(|c| c.parent_id), Some(101));
         s.delete_channel(101).await?;
         assert_eq!(s.channel(101).await?.map(|c| c.id), None, "{engine}");
-        assert_eq!(
-            s.channel(102).await?.and_then(|c| c.parent_id),
-            None,
-            "{engine}"
-        );
+        assert_eq!(s.channel(102).await?.and_then(|c| c.parent_id), None);
+        assert_eq!(s.guild_channels(100).await?.len(), 3, "{engine}");
 
         s.delete_guild(100).await?;
         assert!(s.guild(100).await?.is_none(), "{engine}");
         assert!(s.channel(102).await?.is_none(), "{engine}");
         assert!(s.overwrites(102).await?.is_empty(), "{engine}");
+        assert!(s.guild_channels(100).await?.is_empty(), "{engine}");
+        assert!(s.guild_overwrites(100).await?.is_empty(), "{engine}");
     }
     Ok(())
 }
