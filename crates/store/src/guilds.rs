@@ -1,7 +1,7 @@
 //! Guilds, their roles, channels and permission overwrites.
 
 use crate::db::{args, placeholders};
-use crate::{ChannelRow, GuildRow, OverwriteRow, Result, RoleRow, Store, StoreError};
+use crate::{ChannelRow, GuildRow, MemberRow, OverwriteRow, Result, RoleRow, Store, StoreError};
 
 const SELECT_GUILD: &str = "select id, name, icon, description, owner_id, verification_level, \
     default_message_notifications, explicit_content_filter, afk_channel_id, afk_timeout, system_channel_id, \
@@ -87,6 +87,17 @@ pub struct GuildPatch {
     pub owner_id: Option<i64>,
     /// Moderation settings (JSON).
     pub moderation: Option<String>,
+}
+
+/// A guild's roles and one user's place in it ([`Store::membership`]).
+#[derive(Debug, Clone)]
+pub struct Membership {
+    /// Every role, lowest position first (empty: no such guild).
+    pub roles: Vec<RoleRow>,
+    /// The user's membership, if they are a member.
+    pub member: Option<MemberRow>,
+    /// Ids of the roles they hold, ascending.
+    pub held: Vec<i64>,
 }
 
 /// A channel's new state plus, optionally, its complete new set of overwrites.
@@ -274,26 +285,62 @@ impl Store {
         self.db.all(SELECT_ROLES, args![guild_id]).await
     }
 
-    /// A guild's roles (by position) and which of them `user_id` holds, in one query.
-    pub async fn roles_of(&self, guild_id: i64, user_id: i64) -> Result<(Vec<RoleRow>, Vec<i64>)> {
+    /// A guild's roles (by position), `user_id`'s membership and which roles they hold, in one
+    /// query (a permission check needs all three). No roles: the guild does not exist.
+    pub async fn membership(&self, guild_id: i64, user_id: i64) -> Result<Membership> {
         #[derive(sqlx::FromRow)]
-        struct Held {
+        struct Joined {
             #[sqlx(flatten)]
             role: RoleRow,
             held: bool,
+            m_user: Option<i64>,
+            m_nick: Option<String>,
+            m_joined_at: Option<i64>,
+            m_deaf: Option<bool>,
+            m_mute: Option<bool>,
+            m_pending: Option<bool>,
+            m_temporary: Option<bool>,
+            m_timeout: Option<i64>,
+            m_flags: Option<i64>,
+            m_karma: Option<i64>,
         }
-        let rows: Vec<Held> = self
+        let rows: Vec<Joined> = self
             .db
             .all(
-                "select id, guild_id, name, color, hoist, position, permissions, managed, mentionable, icon, \
-                 unicode_emoji, flags, bot_id, exists (select 1 from member_roles mr where mr.guild_id = roles.guild_id \
-                 and mr.user_id = $2 and mr.role_id = roles.id) as held from roles where guild_id = $1 order by position, id",
+                "select r.id, r.guild_id, r.name, r.color, r.hoist, r.position, r.permissions, r.managed, \
+                 r.mentionable, r.icon, r.unicode_emoji, r.flags, r.bot_id, \
+                 exists (select 1 from member_roles mr where mr.guild_id = r.guild_id and mr.user_id = $2 \
+                 and mr.role_id = r.id) as held, m.user_id as m_user, m.nick as m_nick, \
+                 m.joined_at as m_joined_at, m.deaf as m_deaf, m.mute as m_mute, m.pending as m_pending, \
+                 m.temporary as m_temporary, m.communication_disabled_until as m_timeout, \
+                 m.flags as m_flags, m.karma as m_karma \
+                 from roles r left join members m on m.guild_id = r.guild_id and m.user_id = $2 \
+                 where r.guild_id = $1 order by r.position, r.id",
                 args![guild_id, user_id],
             )
             .await?;
+        let member = rows.first().and_then(|r| {
+            Some(MemberRow {
+                guild_id,
+                user_id: r.m_user?,
+                nick: r.m_nick.clone(),
+                joined_at: r.m_joined_at.unwrap_or(0),
+                deaf: r.m_deaf.unwrap_or(false),
+                mute: r.m_mute.unwrap_or(false),
+                pending: r.m_pending.unwrap_or(false),
+                temporary: r.m_temporary.unwrap_or(false),
+                communication_disabled_until: r.m_timeout,
+                flags: r.m_flags.unwrap_or(0),
+                karma: r.m_karma.unwrap_or(0),
+            })
+        });
         let mut held: Vec<i64> = rows.iter().filter(|r| r.held).map(|r| r.role.id).collect();
         held.sort_unstable();
-        Ok((rows.into_iter().map(|r| r.role).collect(), held))
+        Ok(Membership {
+            roles: rows.into_iter().map(|r| r.role).collect(),
+            member,
+            held,
+        })
     }
 
     /// Creates a role.

@@ -46,7 +46,7 @@ impl Store {
         }))
     }
 
-    /// One member's row without their roles (see [`Store::roles_of`]).
+    /// One member's row without their roles (see [`Store::membership`]).
     pub async fn member_row(&self, guild_id: i64, user_id: i64) -> Result<Option<MemberRow>> {
         let sql = format!("select {MEMBER_COLS} from members where guild_id = $1 and user_id = $2");
         self.db.opt(sql, args![guild_id, user_id]).await

@@ -919,3 +919,52 @@ async fn cached_guild_channel_and_overwrite_rows_follow_every_write() -> R {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn membership_reads_roles_member_and_held_roles_at_once() -> R {
+    for (engine, s) in stores().await {
+        s.create_user(user(1, "alice")).await?;
+        s.create_user(user(2, "bob")).await?;
+        s.create_user(user(3, "carol")).await?;
+        s.create_guild(guild(100, 1)).await?;
+        assert!(s.add_member(100, 2, 7, false, false).await?);
+        for (id, position) in [(201, 1), (202, 2)] {
+            let role = RoleRow {
+                id,
+                guild_id: 100,
+                name: format!("r{id}"),
+                color: 0,
+                hoist: false,
+                position,
+                permissions: 8,
+                managed: false,
+                mentionable: false,
+                icon: None,
+                unicode_emoji: None,
+                flags: 0,
+                bot_id: None,
+            };
+            s.create_role(&role).await?;
+        }
+        assert!(s.add_member_role(100, 2, 202).await?);
+        let m = s.membership(100, 2).await?;
+        let ids: Vec<i64> = m.roles.iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec![100, 201, 202], "{engine}");
+        assert_eq!(m.held, vec![202], "{engine}");
+        assert_eq!(m.member, s.member_row(100, 2).await?, "{engine}");
+        assert_eq!(m.member.map(|m| m.joined_at), Some(7), "{engine}");
+
+        let outsider = s.membership(100, 3).await?;
+        assert_eq!(outsider.roles.len(), 3, "{engine}");
+        assert!(
+            outsider.member.is_none() && outsider.held.is_empty(),
+            "{engine}"
+        );
+        let nowhere = s.membership(999, 2).await?;
+        assert!(
+            nowhere.roles.is_empty() && nowhere.member.is_none(),
+            "{engine}"
+        );
+    }
+    Ok(())
+}

@@ -65,17 +65,17 @@ impl GuildCtx {
     /// caller is not a member.
     pub async fn load(app: &AppState, guild_id: i64, user_id: i64) -> Result<Self, ApiError> {
         // Independent reads run at once (each is a round trip to a database connection).
-        let (guild, member, (roles, held)) = tokio::try_join!(
+        let (guild, m) = tokio::try_join!(
             app.store.guild(guild_id),
-            app.store.member_row(guild_id, user_id),
-            app.store.roles_of(guild_id, user_id)
+            app.store.membership(guild_id, user_id)
         )?;
         let Some(guild) = guild else {
             return Err(ApiError::Unknown(Unknown::Guild));
         };
-        let Some(member) = member else {
+        let Some(member) = m.member else {
             return Err(ApiError::MissingAccess);
         };
+        let (roles, held) = (m.roles, m.held);
         let restriction =
             crate::service::moderation::restriction(app, &guild, &member, !held.is_empty()).await?;
         let member = MemberWithRoles {
