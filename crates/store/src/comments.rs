@@ -10,8 +10,9 @@ use sqlx::FromRow;
 /// Deepest nesting; a reply to a comment this deep becomes its sibling.
 pub const MAX_DEPTH: i64 = 100;
 
-#[derive(FromRow)]
-struct PostInfo {
+/// What a new message's thread bookkeeping needs of its thread.
+#[derive(FromRow, Clone)]
+pub(crate) struct PostInfo {
     owner_id: i64,
     created_at: i64,
     upvotes: i64,
@@ -51,17 +52,19 @@ fn created_ms(id: i64) -> i64 {
     coterie_model::Snowflake::from_i64(id).created_ms() as i64
 }
 
+/// The thread a channel id is, if it is one (what [`on_message_created`] needs of it).
+pub(crate) async fn post_info(tx: &mut Tx, channel_id: i64) -> Result<Option<PostInfo>> {
+    tx.opt(
+        "select t.owner_id, t.created_at, t.upvotes, t.downvotes, t.auto_archive_duration, p.type as parent_type \
+         from threads t join channels p on p.id = t.parent_id where t.channel_id = $1",
+        args![channel_id],
+    )
+    .await
+}
+
 /// Thread bookkeeping for a new message: counters and auto-archive time; in a forum post, the
 /// comment row and its ancestors' counts, and the post's "active" key.
-pub(crate) async fn on_message_created(tx: &mut Tx, r: &MessageRow) -> Result<()> {
-    let post: Option<PostInfo> = tx
-        .opt(
-            "select t.owner_id, t.created_at, t.upvotes, t.downvotes, t.auto_archive_duration, p.type as parent_type \
-             from threads t join channels p on p.id = t.parent_id where t.channel_id = $1",
-            args![r.channel_id],
-        )
-        .await?;
-    let Some(post) = post else { return Ok(()) };
+pub(crate) async fn on_message_created(tx: &mut Tx, r: &MessageRow, post: &PostInfo) -> Result<()> {
     let starter = r.id == r.channel_id;
     let at = created_ms(r.id);
     let counted = i64::from(!starter);

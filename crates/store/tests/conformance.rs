@@ -968,3 +968,46 @@ async fn membership_reads_roles_member_and_held_roles_at_once() -> R {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_batch_of_messages_keeps_every_row_thread_and_comment_tree_in_order() -> R {
+    for (engine, s) in stores().await {
+        let created = 1_767_225_600_000;
+        s.create_user(user(1, "alice")).await?;
+        s.create_user(user(2, "bob")).await?;
+        s.create_guild(guild(100, 1)).await?;
+        s.create_channel(&channel(200, 100, 15, None), &[]).await?;
+        s.create_thread(&new_post(300, 100, 200, 1, created))
+            .await?;
+        // Ids after the post's creation time, as the server mints them.
+        let base = coterie_model::Snowflake::from_time(created as u64 + 1000).get();
+        let mut reply = msg(base + 2, 300, 1);
+        reply.row.ref_message_id = Some(base + 1);
+        reply.row.ref_channel_id = Some(300);
+        let mut mention = msg(base + 3, 102, 1);
+        mention.mention_user_ids = vec![2];
+        let batch = vec![
+            msg(base + 1, 300, 2),
+            reply,
+            mention,
+            msg(base + 4, 102, 2),
+            msg(base, 102, 2),
+        ];
+        s.create_messages(&batch).await?;
+        let ids = |v: Vec<MessageRow>| v.into_iter().map(|m| m.id).collect::<Vec<_>>();
+        let history = ids(s.messages(102, MessagePage::Latest, 10).await?);
+        assert_eq!(history, vec![base + 4, base + 3, base], "{engine}");
+        let last = s.channel(102).await?.and_then(|c| c.last_message_id);
+        assert_eq!(last, Some(base + 4), "{engine}");
+        let post = s.thread(300).await?.ok_or("thread")?;
+        assert_eq!(post.thread.message_count, 2, "{engine}");
+        assert_eq!(post.channel.last_message_id, Some(base + 2), "{engine}");
+        let top = s.comment(300, base + 1).await?.ok_or("comment")?;
+        assert_eq!((top.depth, top.child_count), (1, 1), "{engine}");
+        let child = s.comment(300, base + 2).await?.ok_or("reply")?;
+        assert_eq!((child.depth, child.parent_id), (2, base + 1), "{engine}");
+        let stored = s.message(102, base + 3).await?.ok_or("mention")?;
+        assert_eq!(stored.mention_users, r#"["2"]"#, "{engine}");
+    }
+    Ok(())
+}
