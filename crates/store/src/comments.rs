@@ -11,7 +11,7 @@ use sqlx::FromRow;
 pub const MAX_DEPTH: i64 = 100;
 
 /// What a new message's thread bookkeeping needs of its thread.
-#[derive(FromRow, Clone)]
+#[derive(FromRow)]
 pub(crate) struct PostInfo {
     owner_id: i64,
     created_at: i64,
@@ -52,14 +52,29 @@ fn created_ms(id: i64) -> i64 {
     coterie_model::Snowflake::from_i64(id).created_ms() as i64
 }
 
-/// The thread a channel id is, if it is one (what [`on_message_created`] needs of it).
-pub(crate) async fn post_info(tx: &mut Tx, channel_id: i64) -> Result<Option<PostInfo>> {
-    tx.opt(
-        "select t.owner_id, t.created_at, t.upvotes, t.downvotes, t.auto_archive_duration, p.type as parent_type \
-         from threads t join channels p on p.id = t.parent_id where t.channel_id = $1",
-        args![channel_id],
-    )
-    .await
+/// Which of these channel ids are threads, with what [`on_message_created`] needs of each.
+pub(crate) async fn post_infos(
+    tx: &mut Tx,
+    channel_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, PostInfo>> {
+    #[derive(FromRow)]
+    struct Row {
+        channel_id: i64,
+        #[sqlx(flatten)]
+        info: PostInfo,
+    }
+    if channel_ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let sql = format!(
+        "select t.channel_id, t.owner_id, t.created_at, t.upvotes, t.downvotes, t.auto_archive_duration, \
+         p.type as parent_type from threads t join channels p on p.id = t.parent_id where t.channel_id in ({})",
+        crate::db::placeholders(1, channel_ids.len())
+    );
+    let rows: Vec<Row> = tx
+        .all(sql, channel_ids.iter().map(|c| (*c).into()).collect())
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.channel_id, r.info)).collect())
 }
 
 /// Thread bookkeeping for a new message: counters and auto-archive time; in a forum post, the

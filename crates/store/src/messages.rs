@@ -99,9 +99,9 @@ fn message_args(m: &NewMessage) -> Vec<Arg> {
 }
 
 /// Inserts messages inside a transaction (see [`Store::create_messages`]): the rows with one
-/// statement per [`ROWS_PER_INSERT`], then each message's mentions, poll, files and thread
-/// bookkeeping in order (a reply may answer a message of the same batch), then each channel's
-/// `last_message_id` once.
+/// statement per [`ROWS_PER_INSERT`], the threads among their channels with one query, then each
+/// message's mentions, poll, files and thread bookkeeping in order (a reply may answer a message
+/// of the same batch), then each channel's `last_message_id` once.
 pub(crate) async fn insert_messages(tx: &mut Tx, ms: &[NewMessage]) -> Result<()> {
     for chunk in ms.chunks(ROWS_PER_INSERT) {
         let rows: Vec<String> = (0..chunk.len())
@@ -111,9 +111,14 @@ pub(crate) async fn insert_messages(tx: &mut Tx, ms: &[NewMessage]) -> Result<()
         let a: Vec<Arg> = chunk.iter().flat_map(message_args).collect();
         tx.exec(sql, a).await?;
     }
-    let mut posts: std::collections::HashMap<i64, Option<crate::comments::PostInfo>> =
-        std::collections::HashMap::new();
+    // Channels in ascending order: row locks (PostgreSQL) are always taken in the same order.
     let mut newest: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    for m in ms {
+        let e = newest.entry(m.row.channel_id).or_insert(m.row.id);
+        *e = (*e).max(m.row.id);
+    }
+    let channels: Vec<i64> = newest.keys().copied().collect();
+    let posts = crate::comments::post_infos(tx, &channels).await?;
     for m in ms {
         let r = &m.row;
         insert_mentions(
@@ -139,19 +144,9 @@ pub(crate) async fn insert_messages(tx: &mut Tx, ms: &[NewMessage]) -> Result<()
                 return Err(StoreError::NotFound);
             }
         }
-        let post = match posts.get(&r.channel_id) {
-            Some(p) => p.clone(),
-            None => {
-                let p = crate::comments::post_info(tx, r.channel_id).await?;
-                posts.insert(r.channel_id, p.clone());
-                p
-            }
-        };
-        if let Some(post) = post {
-            crate::comments::on_message_created(tx, r, &post).await?;
+        if let Some(post) = posts.get(&r.channel_id) {
+            crate::comments::on_message_created(tx, r, post).await?;
         }
-        let e = newest.entry(r.channel_id).or_insert(r.id);
-        *e = (*e).max(r.id);
     }
     for (channel, id) in newest {
         tx.exec(
