@@ -103,6 +103,9 @@ fn message_args(m: &NewMessage) -> Vec<Arg> {
 /// message's mentions, poll, files and thread bookkeeping in order (a reply may answer a message
 /// of the same batch), then each channel's `last_message_id` once.
 pub(crate) async fn insert_messages(tx: &mut Tx, ms: &[NewMessage]) -> Result<()> {
+    if ms.is_empty() {
+        return Ok(());
+    }
     for chunk in ms.chunks(ROWS_PER_INSERT) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|k| format!("({})", placeholders(1 + k * INSERTED_COLS, INSERTED_COLS)))
@@ -148,15 +151,25 @@ pub(crate) async fn insert_messages(tx: &mut Tx, ms: &[NewMessage]) -> Result<()
             crate::comments::on_message_created(tx, r, post).await?;
         }
     }
-    for (channel, id) in newest {
-        tx.exec(
-            // Sends commit out of id order under load: the newest id wins, not the last commit.
-            "update channels set last_message_id = $1 \
-             where id = $2 and (last_message_id is null or last_message_id < $1)",
-            args![id, channel],
-        )
-        .await?;
-    }
+    // Every channel's newest id in one statement: `case` picks each channel's id (parameters
+    // 2k+1 and 2k+2 are channel k and its newest message).
+    let cases: String = (0..newest.len())
+        .map(|k| format!(" when ${} then ${}", 2 * k + 1, 2 * k + 2))
+        .collect();
+    let ids: Vec<String> = (0..newest.len())
+        .map(|k| format!("${}", 2 * k + 1))
+        .collect();
+    let sql = format!(
+        // Sends commit out of id order under load: the newest id wins, not the last commit.
+        "update channels set last_message_id = case id{cases} end where id in ({}) \
+         and (last_message_id is null or last_message_id < case id{cases} end)",
+        ids.join(", ")
+    );
+    let a: Vec<Arg> = newest
+        .into_iter()
+        .flat_map(|(channel, id)| [Arg::from(channel), Arg::from(id)])
+        .collect();
+    tx.exec(sql, a).await?;
     Ok(())
 }
 

@@ -1,10 +1,11 @@
-//! Group commit for new messages on SQLite: sends queue here and one task stores whatever has
-//! queued up in a single transaction, so a burst of messages costs one commit, not one each
-//! (SQLite has one writer). PostgreSQL commits concurrently from its pool and skips the queue.
+//! Group commit for new messages: sends queue here and one task stores whatever has queued up in
+//! a single transaction, so a burst of messages costs one commit, not one each. On SQLite there is
+//! one writer anyway; on PostgreSQL concurrent sends to one channel used to queue for its row lock
+//! (`last_message_id`) one commit after another, while a batch takes each lock once, in order.
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use coterie_store::{Engine, NewMessage, StoreError};
+use coterie_store::{NewMessage, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 /// Messages committed together at most.
@@ -52,9 +53,6 @@ async fn run(store: coterie_store::Store, mut rx: mpsc::Receiver<Queued>) {
 
 /// Stores a new message; returns once it is committed.
 pub async fn store(app: &AppState, m: NewMessage) -> Result<(), ApiError> {
-    if app.store.engine() != Engine::Sqlite {
-        return Ok(app.store.create_message(&m).await?);
-    }
     let queue = app.message_writer.queue.get_or_init(|| {
         let (tx, rx) = mpsc::channel(4096);
         tokio::spawn(run(app.store.clone(), rx));
