@@ -1,5 +1,8 @@
 //! A per-process cache of the rows every permission check reads: guilds, channels and channel
-//! overwrites, one by one and as whole guilds' lists (READY, access snapshots). Only this crate writes those tables, so every write drops what it touched after
+//! overwrites, one by one and as whole guilds' lists (READY, access snapshots); and of user rows,
+//! which every message object names. Authentication never reads cached users (a token lookup
+//! always goes to the database), and cached users expire after [`USER_TTL`] so that the admin
+//! command line, which writes from another process, is seen within a minute. Only this crate writes those tables, so every write drops what it touched after
 //! its transaction ends. A fill races a write safely: it takes a ticket (the invalidation
 //! generation) before reading and stores its row only if no invalidation happened meanwhile.
 //!
@@ -10,10 +13,14 @@
 //! Valid only while this process is the database's only writer: a node sharing its database
 //! with other nodes turns the cache off ([`crate::Store::disable_cache`]).
 
-use crate::{ChannelRow, GuildRow, OverwriteRow};
+use crate::{ChannelRow, GuildRow, OverwriteRow, UserRow};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a user row is served from the cache.
+pub(crate) const USER_TTL: Duration = Duration::from_secs(60);
 
 /// Entries per map before it is emptied (a crude bound; refills cost one query each).
 const CAP: usize = 50_000;
@@ -35,6 +42,8 @@ struct Inner {
     guild_channels: HashMap<i64, Vec<ChannelRow>>,
     /// Overwrites of every channel of a guild.
     guild_overwrites: HashMap<i64, Vec<OverwriteRow>>,
+    /// Users, with when they were read.
+    users: HashMap<i64, (UserRow, Instant)>,
     /// Newest message id stored per channel since the channel map was last emptied.
     last_message: HashMap<i64, i64>,
 }
@@ -143,6 +152,41 @@ impl Cache {
         }
     }
 
+    /// The cached users among `ids`, and the ids still to read.
+    pub(crate) fn users(&self, ids: &[i64]) -> (Vec<UserRow>, Vec<i64>) {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return (vec![], ids.to_vec());
+        }
+        let i = self.lock();
+        let now = Instant::now();
+        let (mut found, mut missing) = (Vec::new(), Vec::new());
+        for id in ids {
+            match i.users.get(id) {
+                Some((u, at)) if now.duration_since(*at) < USER_TTL => found.push(u.clone()),
+                _ => missing.push(*id),
+            }
+        }
+        (found, missing)
+    }
+
+    pub(crate) fn fill_users(&self, t: Ticket, rows: &[UserRow]) {
+        let mut i = self.lock();
+        if i.generation != t.0 {
+            return;
+        }
+        let now = Instant::now();
+        for u in rows {
+            put_capped(&mut i.users, u.id, (u.clone(), now));
+        }
+    }
+
+    /// A user row changed.
+    pub(crate) fn drop_user(&self, id: i64) {
+        let mut i = self.lock();
+        i.generation += 1;
+        i.users.remove(&id);
+    }
+
     pub(crate) fn fill_guild(&self, t: Ticket, row: &GuildRow) {
         let mut i = self.lock();
         if i.generation == t.0 {
@@ -231,6 +275,7 @@ impl Cache {
         i.overwrites.clear();
         i.guild_channels.clear();
         i.guild_overwrites.clear();
+        i.users.clear();
         i.last_message.clear();
     }
 }

@@ -79,27 +79,40 @@ impl Store {
             .await?;
         }
         let row: Option<UserRow> = tx.opt(SELECT_BY_ID, args![u.id]).await?;
-        tx.commit().await?;
+        let done = tx.commit().await;
+        self.cache.drop_user(u.id);
+        done?;
         row.ok_or(StoreError::NotFound)
     }
 
     /// One user.
     pub async fn user(&self, id: i64) -> Result<Option<UserRow>> {
-        self.db.opt(SELECT_BY_ID, args![id]).await
+        Ok(self.users(&[id]).await?.pop())
     }
 
-    /// Several users (missing ids are skipped).
+    /// Several users (missing ids are skipped; order is not kept).
     pub async fn users(&self, ids: &[i64]) -> Result<Vec<UserRow>> {
-        if ids.is_empty() {
-            return Ok(vec![]);
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let (mut found, missing) = self.cache.users(&ids);
+        if missing.is_empty() {
+            return Ok(found);
         }
+        let ticket = self.cache.ticket();
         let sql = format!(
             "select {USER_COLS} from users where id in ({})",
-            crate::db::placeholders(1, ids.len())
+            crate::db::placeholders(1, missing.len())
         );
-        self.db
-            .all(sql, ids.iter().map(|i| (*i).into()).collect())
-            .await
+        let rows: Vec<UserRow> = self
+            .db
+            .all(sql, missing.iter().map(|i| (*i).into()).collect())
+            .await?;
+        if let Some(t) = ticket {
+            self.cache.fill_users(t, &rows);
+        }
+        found.extend(rows);
+        Ok(found)
     }
 
     /// The user whose username or email (case-insensitive) is `login`.
@@ -139,7 +152,9 @@ impl Store {
             .await?;
         }
         let row: Option<UserRow> = tx.opt(SELECT_BY_ID, args![id]).await?;
-        tx.commit().await?;
+        let done = tx.commit().await;
+        self.cache.drop_user(id);
+        done?;
         row.ok_or(StoreError::NotFound)
     }
 
@@ -168,19 +183,22 @@ impl Store {
                     .await?
             }
         };
-        tx.commit().await
+        let done = tx.commit().await;
+        self.cache.drop_user(id);
+        done
     }
 
     /// Grants or revokes instance administration.
     pub async fn set_instance_admin(&self, id: i64, admin: bool) -> Result<()> {
-        match self
+        let done = self
             .db
             .exec(
                 "update users set instance_admin = $1 where id = $2",
                 args![admin, id],
             )
-            .await?
-        {
+            .await;
+        self.cache.drop_user(id);
+        match done? {
             0 => Err(StoreError::NotFound),
             _ => Ok(()),
         }
@@ -194,8 +212,9 @@ impl Store {
                 "update users set email_verified = $1 where id = $2 and email_lower = $3",
                 args![true, id, email.to_lowercase()],
             )
-            .await?;
-        Ok(n > 0)
+            .await;
+        self.cache.drop_user(id);
+        Ok(n? > 0)
     }
 
     /// Stores a login token's hash.
@@ -326,6 +345,8 @@ impl Store {
         .await?;
         tx.exec("delete from auth_tokens where user_id = $1", args![id])
             .await?;
-        tx.commit().await
+        let done = tx.commit().await;
+        self.cache.drop_user(id);
+        done
     }
 }

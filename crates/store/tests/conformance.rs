@@ -1011,3 +1011,51 @@ async fn a_batch_of_messages_keeps_every_row_thread_and_comment_tree_in_order() 
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn cached_users_follow_every_write() -> R {
+    for (engine, s) in stores().await {
+        s.create_user(user(1, "alice")).await?;
+        s.create_user(user(2, "bob")).await?;
+        let names = |v: Vec<UserRow>| {
+            let mut v: Vec<String> = v.into_iter().map(|u| u.username).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            names(s.users(&[2, 1, 2, 9]).await?),
+            vec!["alice", "bob"],
+            "{engine}"
+        );
+        s.update_user(
+            2,
+            UserPatch {
+                username: Some("robert".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        assert_eq!(
+            names(s.users(&[1, 2]).await?),
+            vec!["alice", "robert"],
+            "{engine}"
+        );
+        assert_eq!(
+            s.user(2).await?.map(|u| u.username).as_deref(),
+            Some("robert")
+        );
+        s.set_instance_admin(2, true).await?;
+        assert_eq!(
+            s.user(2).await?.map(|u| u.instance_admin),
+            Some(true),
+            "{engine}"
+        );
+        s.set_password(2, "new-hash", None).await?;
+        let hash = s.user(2).await?.map(|u| u.password_hash);
+        assert_eq!(hash.as_deref(), Some("new-hash"), "{engine}");
+        s.anonymize_user(2).await?;
+        let gone = s.user(2).await?.map(|u| u.username);
+        assert_eq!(gone.as_deref(), Some("deleted_user_2"), "{engine}");
+    }
+    Ok(())
+}
