@@ -110,7 +110,9 @@ impl Store {
             args![hash, user_id, now],
         )
         .await?;
-        tx.commit().await
+        let done = tx.commit().await;
+        self.cache.drop_user(user_id);
+        done
     }
 
     /// Commands of an application in a scope (0 = global), by name.

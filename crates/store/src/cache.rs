@@ -1,8 +1,9 @@
 //! A per-process cache of the rows every permission check reads: guilds, channels and channel
 //! overwrites, one by one and as whole guilds' lists (READY, access snapshots); and of user rows,
-//! which every message object names. Authentication never reads cached users (a token lookup
-//! always goes to the database), and cached users expire after [`USER_TTL`] so that the admin
-//! command line, which writes from another process, is seen within a minute. Only this crate writes those tables, so every write drops what it touched after
+//! which every message object names, and of login tokens. Revoking a token, changing a password,
+//! suspending or deleting an account drop the account's cached tokens at once; as the admin
+//! command line writes from another process, cached tokens also expire after [`TOKEN_TTL`] (its
+//! password resets take effect within that time) and cached users after [`USER_TTL`]. Only this crate writes those tables, so every write drops what it touched after
 //! its transaction ends. A fill races a write safely: it takes a ticket (the invalidation
 //! generation) before reading and stores its row only if no invalidation happened meanwhile.
 //!
@@ -21,6 +22,8 @@ use std::time::{Duration, Instant};
 
 /// How long a user row is served from the cache.
 pub(crate) const USER_TTL: Duration = Duration::from_secs(60);
+/// How long a token's account is served from the cache.
+pub(crate) const TOKEN_TTL: Duration = Duration::from_secs(10);
 
 /// Entries per map before it is emptied (a crude bound; refills cost one query each).
 const CAP: usize = 50_000;
@@ -44,6 +47,8 @@ struct Inner {
     guild_overwrites: HashMap<i64, Vec<OverwriteRow>>,
     /// Users, with when they were read.
     users: HashMap<i64, (UserRow, Instant)>,
+    /// Token hashes and their accounts, with when they were read.
+    tokens: HashMap<Vec<u8>, (UserRow, Instant)>,
     /// Newest message id stored per channel since the channel map was last emptied.
     last_message: HashMap<i64, i64>,
 }
@@ -180,11 +185,41 @@ impl Cache {
         }
     }
 
-    /// A user row changed.
+    /// The account a token hash logs in, when cached and fresh.
+    pub(crate) fn token(&self, hash: &[u8]) -> Option<UserRow> {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return None;
+        }
+        let i = self.lock();
+        let (u, at) = i.tokens.get(hash)?;
+        (at.elapsed() < TOKEN_TTL).then(|| u.clone())
+    }
+
+    pub(crate) fn fill_token(&self, t: Ticket, hash: &[u8], row: &UserRow) {
+        let mut i = self.lock();
+        if i.generation != t.0 {
+            return;
+        }
+        if i.tokens.len() >= CAP {
+            i.tokens.clear();
+        }
+        i.tokens
+            .insert(hash.to_vec(), (row.clone(), Instant::now()));
+    }
+
+    /// A token was revoked.
+    pub(crate) fn drop_token(&self, hash: &[u8]) {
+        let mut i = self.lock();
+        i.generation += 1;
+        i.tokens.remove(hash);
+    }
+
+    /// A user row changed, or the account's tokens were revoked: both go.
     pub(crate) fn drop_user(&self, id: i64) {
         let mut i = self.lock();
         i.generation += 1;
         i.users.remove(&id);
+        i.tokens.retain(|_, (u, _)| u.id != id);
     }
 
     pub(crate) fn fill_guild(&self, t: Ticket, row: &GuildRow) {
@@ -276,6 +311,7 @@ impl Cache {
         i.guild_channels.clear();
         i.guild_overwrites.clear();
         i.users.clear();
+        i.tokens.clear();
         i.last_message.clear();
     }
 }

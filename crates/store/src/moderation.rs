@@ -417,7 +417,9 @@ impl Store {
             .await?;
         tx.exec("delete from auth_tokens where user_id = $1", args![user_id])
             .await?;
-        tx.commit().await?;
+        let done = tx.commit().await;
+        self.cache.drop_user(user_id);
+        done?;
         Ok(n > 0)
     }
 

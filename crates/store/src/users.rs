@@ -230,23 +230,35 @@ impl Store {
 
     /// The account a token hash belongs to.
     pub async fn user_by_token(&self, hash: &[u8]) -> Result<Option<UserRow>> {
-        self.db.opt(SELECT_BY_TOKEN, args![hash]).await
+        if let Some(u) = self.cache.token(hash) {
+            return Ok(Some(u));
+        }
+        let ticket = self.cache.ticket();
+        let row: Option<UserRow> = self.db.opt(SELECT_BY_TOKEN, args![hash]).await?;
+        if let (Some(t), Some(u)) = (ticket, &row) {
+            self.cache.fill_token(t, hash, u);
+        }
+        Ok(row)
     }
 
     /// Revokes every token of a user; returns how many.
     pub async fn delete_user_tokens(&self, user_id: i64) -> Result<u64> {
-        self.db
+        let done = self
+            .db
             .exec("delete from auth_tokens where user_id = $1", args![user_id])
-            .await
+            .await;
+        self.cache.drop_user(user_id);
+        done
     }
 
     /// Revokes one token.
     pub async fn delete_token(&self, hash: &[u8]) -> Result<bool> {
-        Ok(self
+        let done = self
             .db
             .exec("delete from auth_tokens where token_hash = $1", args![hash])
-            .await?
-            > 0)
+            .await;
+        self.cache.drop_token(hash);
+        Ok(done? > 0)
     }
 
     /// Stores a single-use email token (verification or password reset).

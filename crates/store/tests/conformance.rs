@@ -1059,3 +1059,54 @@ async fn cached_users_follow_every_write() -> R {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_revoked_token_stops_working_at_once_although_tokens_are_cached() -> R {
+    for (engine, s) in stores().await {
+        s.create_user(user(1, "alice")).await?;
+        s.create_user(user(2, "bob")).await?;
+        let name = |u: Option<UserRow>| u.map(|u| u.username);
+        s.insert_token(b"t1", 2, 5).await?;
+        assert_eq!(name(s.user_by_token(b"t1").await?).as_deref(), Some("bob"));
+        assert!(s.delete_token(b"t1").await?);
+        assert!(s.user_by_token(b"t1").await?.is_none(), "{engine}: logout");
+
+        s.insert_token(b"t2", 2, 5).await?;
+        assert!(s.user_by_token(b"t2").await?.is_some());
+        s.update_user(
+            2,
+            UserPatch {
+                username: Some("robert".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let renamed = name(s.user_by_token(b"t2").await?);
+        assert_eq!(renamed.as_deref(), Some("robert"), "{engine}");
+        s.set_password(2, "h", None).await?;
+        assert!(
+            s.user_by_token(b"t2").await?.is_none(),
+            "{engine}: password"
+        );
+
+        s.insert_token(b"t3", 2, 5).await?;
+        assert!(s.user_by_token(b"t3").await?.is_some());
+        s.replace_tokens(2, b"t4", 6).await?;
+        assert!(s.user_by_token(b"t3").await?.is_none(), "{engine}: reset");
+        assert!(s.user_by_token(b"t4").await?.is_some(), "{engine}");
+        s.suspend_user(2, 1, None, 7).await?;
+        assert!(
+            s.user_by_token(b"t4").await?.is_none(),
+            "{engine}: suspended"
+        );
+
+        s.insert_token(b"t5", 1, 5).await?;
+        assert!(s.user_by_token(b"t5").await?.is_some());
+        assert_eq!(s.delete_user_tokens(1).await?, 1);
+        assert!(
+            s.user_by_token(b"t5").await?.is_none(),
+            "{engine}: all revoked"
+        );
+    }
+    Ok(())
+}

@@ -528,9 +528,26 @@ pub fn poll(p: &PollRow, counts: &[PollCountRow]) -> Poll {
 /// Adds polls and forum vote counters to message objects.
 async fn enrich(app: &AppState, msgs: &mut [Message], viewer: i64) -> Result<(), ApiError> {
     let ids: Vec<i64> = msgs.iter().map(|m| m.id.get()).collect();
+    let mut channels: Vec<i64> = msgs.iter().map(|m| m.channel_id.get()).collect();
+    channels.sort_unstable();
+    channels.dedup();
+    let counters = async {
+        // Votes exist only in threads (forum posts and their comments); channel rows are cached.
+        for c in channels {
+            let thread = app
+                .store
+                .channel(c)
+                .await?
+                .is_none_or(|ch| kind::is_thread(u8::try_from(ch.kind).unwrap_or(0)));
+            if thread {
+                return app.store.message_vote_counters(&ids).await;
+            }
+        }
+        Ok(vec![])
+    };
     let (polls, counters, files) = tokio::try_join!(
         app.store.polls(&ids),
-        app.store.message_vote_counters(&ids),
+        counters,
         app.store.attachments_of(&ids)
     )?;
     for (mid, a) in crate::service::media::views(app, &files).await? {
