@@ -1,11 +1,14 @@
 //! A per-process cache of the rows every permission check reads: guilds, channels and channel
-//! overwrites, one by one and as whole guilds' lists (READY, access snapshots); and of user rows,
-//! which every message object names, and of login tokens. Revoking a token, changing a password,
-//! suspending or deleting an account drop the account's cached tokens at once; as the admin
-//! command line writes from another process, cached tokens also expire after [`TOKEN_TTL`] (its
-//! password resets take effect within that time) and cached users after [`USER_TTL`]. Only this crate writes those tables, so every write drops what it touched after
-//! its transaction ends. A fill races a write safely: it takes a ticket (the invalidation
-//! generation) before reading and stores its row only if no invalidation happened meanwhile.
+//! overwrites, one by one and as whole guilds' lists (READY, access snapshots); of user rows,
+//! which every message object names; and of login tokens. Only this crate writes those tables,
+//! so every write drops what it touched after its transaction ends. A fill races a write safely:
+//! it takes a ticket (the invalidation generation) before reading and stores its row only if no
+//! invalidation happened meanwhile.
+//!
+//! Revoking a token, changing a password, suspending or deleting an account drop the account's
+//! cached tokens at once. The admin command line writes from another process, so cached tokens
+//! also expire after [`TOKEN_TTL`] (its password resets take effect within that time) and cached
+//! users after [`USER_TTL`].
 //!
 //! A channel's `last_message_id` moves with every message; the message writer raises it in place
 //! instead of dropping the row, and remembers the newest id per channel so a fill that read an
