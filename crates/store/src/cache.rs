@@ -1,5 +1,6 @@
 //! A per-process cache of the rows every permission check reads: guilds, channels and channel
-//! overwrites, one by one and as whole guilds' lists (READY, access snapshots); of user rows,
+//! overwrites, one by one and as whole guilds' lists (READY, access snapshots), and memberships
+//! (a guild's roles with one user's member row and held roles); of user rows,
 //! which every message object names; and of login tokens. Only this crate writes those tables,
 //! so every write drops what it touched after its transaction ends. A fill races a write safely:
 //! it takes a ticket (the invalidation generation) before reading and stores its row only if no
@@ -17,7 +18,7 @@
 //! Valid only while this process is the database's only writer: a node sharing its database
 //! with other nodes turns the cache off ([`crate::Store::disable_cache`]).
 
-use crate::{ChannelRow, GuildRow, OverwriteRow, UserRow};
+use crate::{ChannelRow, GuildRow, Membership, OverwriteRow, UserRow};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,6 +49,8 @@ struct Inner {
     guild_channels: HashMap<i64, Vec<ChannelRow>>,
     /// Overwrites of every channel of a guild.
     guild_overwrites: HashMap<i64, Vec<OverwriteRow>>,
+    /// (guild, user) → the guild's roles and the user's place in it (None: not a member).
+    memberships: HashMap<(i64, i64), Membership>,
     /// Users, with when they were read.
     users: HashMap<i64, (UserRow, Instant)>,
     /// Token hashes and their accounts, with when they were read.
@@ -188,6 +191,38 @@ impl Cache {
         }
     }
 
+    pub(crate) fn membership(&self, guild_id: i64, user_id: i64) -> Option<Membership> {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.lock().memberships.get(&(guild_id, user_id)).cloned()
+    }
+
+    pub(crate) fn fill_membership(&self, t: Ticket, guild_id: i64, user_id: i64, m: &Membership) {
+        let mut i = self.lock();
+        if i.generation != t.0 {
+            return;
+        }
+        if i.memberships.len() >= CAP {
+            i.memberships.clear();
+        }
+        i.memberships.insert((guild_id, user_id), m.clone());
+    }
+
+    /// A member's row or roles changed (or they joined or left).
+    pub(crate) fn drop_member(&self, guild_id: i64, user_id: i64) {
+        let mut i = self.lock();
+        i.generation += 1;
+        i.memberships.remove(&(guild_id, user_id));
+    }
+
+    /// A guild's roles changed, or many of its members did.
+    pub(crate) fn drop_guild_members(&self, guild_id: i64) {
+        let mut i = self.lock();
+        i.generation += 1;
+        i.memberships.retain(|(g, _), _| *g != guild_id);
+    }
+
     /// The account a token hash logs in, when cached and fresh.
     pub(crate) fn token(&self, hash: &[u8]) -> Option<UserRow> {
         if !self.enabled.load(Ordering::Relaxed) {
@@ -313,6 +348,7 @@ impl Cache {
         i.overwrites.clear();
         i.guild_channels.clear();
         i.guild_overwrites.clear();
+        i.memberships.clear();
         i.users.clear();
         i.tokens.clear();
         i.last_message.clear();

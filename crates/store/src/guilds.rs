@@ -180,6 +180,7 @@ impl Store {
         let row: Option<GuildRow> = tx.opt(SELECT_GUILD, args![g.id]).await?;
         let done = tx.commit().await;
         self.cache.drop_guild(g.id);
+        self.cache.drop_guild_members(g.id);
         done?;
         row.ok_or(StoreError::NotFound)
     }
@@ -288,6 +289,10 @@ impl Store {
     /// A guild's roles (by position), `user_id`'s membership and which roles they hold, in one
     /// query (a permission check needs all three). No roles: the guild does not exist.
     pub async fn membership(&self, guild_id: i64, user_id: i64) -> Result<Membership> {
+        if let Some(m) = self.cache.membership(guild_id, user_id) {
+            return Ok(m);
+        }
+        let ticket = self.cache.ticket();
         #[derive(sqlx::FromRow)]
         struct Joined {
             #[sqlx(flatten)]
@@ -336,11 +341,16 @@ impl Store {
         });
         let mut held: Vec<i64> = rows.iter().filter(|r| r.held).map(|r| r.role.id).collect();
         held.sort_unstable();
-        Ok(Membership {
+        let m = Membership {
             roles: rows.into_iter().map(|r| r.role).collect(),
             member,
             held,
-        })
+        };
+        // A guild with no roles does not exist (yet): nothing worth keeping.
+        if let (Some(t), false) = (ticket, m.roles.is_empty()) {
+            self.cache.fill_membership(t, guild_id, user_id, &m);
+        }
+        Ok(m)
     }
 
     /// Creates a role.
@@ -353,7 +363,9 @@ impl Store {
         )
         .await?;
         tx.exec(INSERT_ROLE, role_args(r)).await?;
-        tx.commit().await
+        let done = tx.commit().await;
+        self.cache.drop_guild_members(r.guild_id);
+        done
     }
 
     /// Overwrites a role's editable fields.
@@ -376,8 +388,9 @@ impl Store {
                     r.guild_id
                 ],
             )
-            .await?;
-        if n == 0 {
+            .await;
+        self.cache.drop_guild_members(r.guild_id);
+        if n? == 0 {
             Err(StoreError::NotFound)
         } else {
             Ok(())
@@ -403,6 +416,7 @@ impl Store {
         .await?;
         let done = tx.commit().await;
         self.cache.drop_all_overwrites();
+        self.cache.drop_guild_members(guild_id);
         done
     }
 
@@ -416,7 +430,9 @@ impl Store {
             )
             .await?;
         }
-        tx.commit().await
+        let done = tx.commit().await;
+        self.cache.drop_guild_members(guild_id);
+        done
     }
 
     /// One channel.

@@ -141,7 +141,9 @@ impl Store {
                 .await?;
             }
         }
-        tx.commit().await?;
+        let done = tx.commit().await;
+        self.cache.drop_member(inv.guild_id, user_id);
+        done?;
         Ok(InviteUse {
             invite: inv,
             joined,

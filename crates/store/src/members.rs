@@ -181,7 +181,9 @@ impl Store {
                 args![guild_id, user_id, now, temporary, pending],
             )
             .await?;
-        tx.commit().await?;
+        let done = tx.commit().await;
+        self.cache.drop_member(guild_id, user_id);
+        done?;
         Ok(n > 0)
     }
 
@@ -248,7 +250,9 @@ impl Store {
                 tx.exec(upd("temporary"), with(false.into())).await?;
             }
         }
-        tx.commit().await?;
+        let done = tx.commit().await;
+        self.cache.drop_member(guild_id, user_id);
+        done?;
         self.member(guild_id, user_id)
             .await?
             .ok_or(StoreError::NotFound)
@@ -256,22 +260,27 @@ impl Store {
 
     /// Adds one role to a member; returns whether it was new.
     pub async fn add_member_role(&self, guild_id: i64, user_id: i64, role_id: i64) -> Result<bool> {
-        let n = self
-            .db
-            .exec(
-                "insert into member_roles (guild_id, user_id, role_id) values ($1, $2, $3) on conflict do nothing",
-                args![guild_id, user_id, role_id],
-            )
-            .await?;
-        if n > 0 {
-            self.db
+        let added = async {
+            let n = self
+                .db
                 .exec(
-                    "update members set temporary = $3 where guild_id = $1 and user_id = $2",
-                    args![guild_id, user_id, false],
+                    "insert into member_roles (guild_id, user_id, role_id) values ($1, $2, $3) on conflict do nothing",
+                    args![guild_id, user_id, role_id],
                 )
                 .await?;
+            if n > 0 {
+                self.db
+                    .exec(
+                        "update members set temporary = $3 where guild_id = $1 and user_id = $2",
+                        args![guild_id, user_id, false],
+                    )
+                    .await?;
+            }
+            Ok(n > 0)
         }
-        Ok(n > 0)
+        .await;
+        self.cache.drop_member(guild_id, user_id);
+        added
     }
 
     /// Removes one role from a member; returns whether it was there.
@@ -281,14 +290,15 @@ impl Store {
         user_id: i64,
         role_id: i64,
     ) -> Result<bool> {
-        Ok(self
+        let n = self
             .db
             .exec(
                 "delete from member_roles where guild_id = $1 and user_id = $2 and role_id = $3",
                 args![guild_id, user_id, role_id],
             )
-            .await?
-            > 0)
+            .await;
+        self.cache.drop_member(guild_id, user_id);
+        Ok(n? > 0)
     }
 
     /// Removes a member (kick or leave); returns whether they were one.
@@ -302,7 +312,9 @@ impl Store {
                 args![guild_id, user_id],
             )
             .await?;
-        tx.commit().await?;
+        let done = tx.commit().await;
+        self.cache.drop_member(guild_id, user_id);
+        done?;
         Ok(n > 0)
     }
 
@@ -351,7 +363,9 @@ impl Store {
                 crate::comments::on_messages_deleted(&mut tx, *c, &[*id]).await?;
             }
         }
-        tx.commit().await?;
+        let done = tx.commit().await;
+        self.cache.drop_member(b.guild_id, b.user_id);
+        done?;
         Ok(deleted)
     }
 

@@ -458,11 +458,14 @@ impl Store {
 
     /// Clears `pending` for every member of a guild (screening turned off).
     pub async fn clear_pending(&self, guild_id: i64) -> Result<u64> {
-        self.db
+        let done = self
+            .db
             .exec(
                 "update members set pending = $1 where guild_id = $2 and pending = $3",
                 args![false, guild_id, true],
             )
-            .await
+            .await;
+        self.cache.drop_guild_members(guild_id);
+        done
     }
 }

@@ -108,7 +108,7 @@ fn add_karma(karma: &mut Karma, guild: i64, author: i64, voter: i64, delta: i64)
 
 /// Applies karma changes last and in (guild, member) order, so transactions that vote on
 /// different items never wait on each other's member rows in opposite orders.
-async fn apply_karma(tx: &mut Tx, mut karma: Karma) -> Result<()> {
+async fn apply_karma(tx: &mut Tx, mut karma: Karma) -> Result<Vec<(i64, i64)>> {
     karma.sort_unstable();
     let mut merged: Karma = Vec::with_capacity(karma.len());
     for (g, u, d) in karma {
@@ -117,14 +117,16 @@ async fn apply_karma(tx: &mut Tx, mut karma: Karma) -> Result<()> {
             _ => merged.push((g, u, d)),
         }
     }
+    let mut changed = Vec::new();
     for (g, u, d) in merged.into_iter().filter(|k| k.2 != 0) {
         tx.exec(
             "update members set karma = karma + $1 where guild_id = $2 and user_id = $3",
             args![d, g, u],
         )
         .await?;
+        changed.push((g, u));
     }
-    Ok(())
+    Ok(changed)
 }
 
 impl Store {
@@ -161,8 +163,12 @@ impl Store {
             });
         }
         if out.iter().flatten().any(|o| o.changed) {
-            apply_karma(&mut tx, karma).await?;
-            tx.commit().await?;
+            let members = apply_karma(&mut tx, karma).await?;
+            let done = tx.commit().await;
+            for (g, u) in members {
+                self.cache.drop_member(g, u);
+            }
+            done?;
         }
         Ok(out)
     }

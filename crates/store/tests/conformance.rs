@@ -507,6 +507,8 @@ async fn concurrent_votes_leave_counters_keys_and_karma_exact() -> R {
         s.create_channel(&channel(200, 100, 15, None), &[]).await?;
         s.create_thread(&new_post(300, 100, 200, 1, created))
             .await?;
+        // Cached before the votes: karma must not be served stale afterwards.
+        s.membership(100, 1).await?;
         let mut tasks = vec![];
         for u in 1..=16_i64 {
             let s = s.clone();
@@ -555,6 +557,16 @@ async fn concurrent_votes_leave_counters_keys_and_karma_exact() -> R {
         );
         let owner = s.member(100, 1).await?.ok_or("owner")?;
         assert_eq!(owner.member.karma, karma, "{engine}: votes by others only");
+        let cached = s.membership(100, 1).await?.member.map(|m| m.karma);
+        assert_eq!(cached, Some(karma), "{engine}");
+        s.vote(VoteTarget::Post(300), 2, -1, 6).await?;
+        let cached = s.membership(100, 1).await?.member.map(|m| m.karma);
+        assert_eq!(
+            cached,
+            Some(karma - 2),
+            "{engine}: a changed vote moves karma"
+        );
+        s.vote(VoteTarget::Post(300), 2, 1, 6).await?;
         // The same vote again changes nothing; a vote on a missing post finds nothing.
         let again = s
             .vote(VoteTarget::Post(300), 2, 1, 6)
@@ -1106,6 +1118,145 @@ async fn a_revoked_token_stops_working_at_once_although_tokens_are_cached() -> R
         assert!(
             s.user_by_token(b"t5").await?.is_none(),
             "{engine}: all revoked"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn cached_memberships_follow_joins_roles_edits_and_bans() -> R {
+    for (engine, s) in stores().await {
+        for (i, n) in ["alice", "bob", "carol"].iter().enumerate() {
+            s.create_user(user(i as i64 + 1, n)).await?;
+        }
+        s.create_guild(guild(100, 1)).await?;
+        let role = |id: i64, position: i64, permissions: i64| RoleRow {
+            id,
+            guild_id: 100,
+            name: format!("r{id}"),
+            color: 0,
+            hoist: false,
+            position,
+            permissions,
+            managed: false,
+            mentionable: false,
+            icon: None,
+            unicode_emoji: None,
+            flags: 0,
+            bot_id: None,
+        };
+        let member = |m: Membership| m.member;
+        // Not a member yet (and that answer is cached): joining must show.
+        assert!(member(s.membership(100, 2).await?).is_none());
+        assert!(s.add_member(100, 2, 7, false, true).await?);
+        assert!(
+            member(s.membership(100, 2).await?).is_some(),
+            "{engine}: join"
+        );
+
+        s.create_role(&role(201, 1, 8)).await?;
+        assert_eq!(
+            s.membership(100, 2).await?.roles.len(),
+            2,
+            "{engine}: new role"
+        );
+        assert!(s.add_member_role(100, 2, 201).await?);
+        assert_eq!(
+            s.membership(100, 2).await?.held,
+            vec![201],
+            "{engine}: role given"
+        );
+        s.update_role(&role(201, 1, 16)).await?;
+        let perms = s
+            .membership(100, 2)
+            .await?
+            .roles
+            .iter()
+            .find(|r| r.id == 201)
+            .map(|r| r.permissions);
+        assert_eq!(perms, Some(16), "{engine}: role edited");
+        s.create_role(&role(202, 2, 0)).await?;
+        s.set_role_positions(100, &[(201, 2), (202, 1)]).await?;
+        let order: Vec<i64> = s
+            .membership(100, 2)
+            .await?
+            .roles
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(order, vec![100, 202, 201], "{engine}: positions");
+        assert!(s.remove_member_role(100, 2, 201).await?);
+        assert!(
+            s.membership(100, 2).await?.held.is_empty(),
+            "{engine}: role taken"
+        );
+        s.update_member(
+            100,
+            2,
+            MemberPatch {
+                roles: Some(vec![202]),
+                communication_disabled_until: Some(Some(99)),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let m = s.membership(100, 2).await?;
+        assert_eq!(m.held, vec![202], "{engine}: roles replaced");
+        let timeout = m.member.and_then(|m| m.communication_disabled_until);
+        assert_eq!(timeout, Some(99), "{engine}: timed out");
+        s.delete_role(100, 202).await?;
+        let m = s.membership(100, 2).await?;
+        assert!(
+            m.held.is_empty() && m.roles.len() == 2,
+            "{engine}: role deleted"
+        );
+
+        let pending = |m: Membership| m.member.map(|m| m.pending);
+        assert_eq!(pending(s.membership(100, 2).await?), Some(true));
+        s.clear_pending(100).await?;
+        assert_eq!(
+            pending(s.membership(100, 2).await?),
+            Some(false),
+            "{engine}: rules off"
+        );
+
+        assert!(s.remove_member(100, 2).await?);
+        assert!(
+            member(s.membership(100, 2).await?).is_none(),
+            "{engine}: left"
+        );
+        assert!(member(s.membership(100, 3).await?).is_none());
+        s.create_invite(&InviteRow {
+            code: "cached".into(),
+            guild_id: 100,
+            channel_id: 102,
+            inviter_id: Some(1),
+            max_age: 0,
+            max_uses: 0,
+            uses: 0,
+            temporary: false,
+            created_at: 1,
+            expires_at: None,
+        })
+        .await?;
+        s.use_invite("cached", 3, 8, false).await?;
+        assert!(
+            member(s.membership(100, 3).await?).is_some(),
+            "{engine}: invited"
+        );
+        s.ban(
+            &BanRow {
+                guild_id: 100,
+                user_id: 3,
+                reason: None,
+                created_at: 9,
+            },
+            None,
+        )
+        .await?;
+        assert!(
+            member(s.membership(100, 3).await?).is_none(),
+            "{engine}: banned"
         );
     }
     Ok(())
