@@ -387,20 +387,6 @@ pub async fn messages(
         .map(|u| (u.id, u))
         .collect();
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut reactions: HashMap<i64, Vec<Reaction>> = HashMap::new();
-    for rc in app.store.reaction_counts(&ids, viewer).await? {
-        reactions.entry(rc.message_id).or_default().push(Reaction {
-            count: rc.n as u64,
-            count_details: CountDetails {
-                burst: 0,
-                normal: rc.n as u64,
-            },
-            me: rc.me > 0,
-            me_burst: false,
-            emoji: reaction_emoji(&rc.emoji),
-            burst_colors: vec![],
-        });
-    }
     let referenced: HashMap<i64, Message> = referenced
         .iter()
         .map(|r| (r.id, message(r, &users, vec![])))
@@ -408,7 +394,7 @@ pub async fn messages(
     let mut out: Vec<Message> = rows
         .iter()
         .map(|r| {
-            let mut m = message(r, &users, reactions.remove(&r.id).unwrap_or_default());
+            let mut m = message(r, &users, vec![]);
             if let Some(rid) = r.ref_message_id
                 && r.kind == i64::from(coterie_model::message::kind::REPLY)
             {
@@ -417,7 +403,26 @@ pub async fn messages(
             m
         })
         .collect();
-    enrich(app, &mut out, viewer).await?;
+    // Reactions are read at the same time as polls, votes and files.
+    let (counts, ()) = tokio::try_join!(
+        async { Ok(app.store.reaction_counts(&ids, viewer).await?) },
+        enrich(app, &mut out, viewer)
+    )?;
+    for rc in counts {
+        if let Some(m) = out.iter_mut().find(|m| m.id.get() == rc.message_id) {
+            m.reactions.push(Reaction {
+                count: rc.n as u64,
+                count_details: CountDetails {
+                    burst: 0,
+                    normal: rc.n as u64,
+                },
+                me: rc.me > 0,
+                me_burst: false,
+                emoji: reaction_emoji(&rc.emoji),
+                burst_colors: vec![],
+            });
+        }
+    }
     Ok(out)
 }
 
