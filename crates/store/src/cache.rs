@@ -241,8 +241,10 @@ impl Cache {
         if i.tokens.len() >= CAP {
             i.tokens.clear();
         }
-        i.tokens
-            .insert(hash.to_vec(), (row.clone(), Instant::now()));
+        let now = Instant::now();
+        i.tokens.insert(hash.to_vec(), (row.clone(), now));
+        // The same row serves message objects and member lists (READY's own member).
+        put_capped(&mut i.users, row.id, (row.clone(), now));
     }
 
     /// A token was revoked.
