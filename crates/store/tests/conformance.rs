@@ -77,6 +77,25 @@ fn guild(id: i64, owner: i64) -> NewGuild {
     }
 }
 
+/// A plain role at `position` with `permissions`.
+fn role(id: i64, guild: i64, position: i64, permissions: i64) -> RoleRow {
+    RoleRow {
+        id,
+        guild_id: guild,
+        name: format!("r{id}"),
+        color: 0,
+        hoist: false,
+        position,
+        permissions,
+        managed: false,
+        mentionable: false,
+        icon: None,
+        unicode_emoji: None,
+        flags: 0,
+        bot_id: None,
+    }
+}
+
 fn msg(id: i64, channel: i64, author: i64) -> NewMessage {
     NewMessage {
         row: MessageRow {
@@ -886,22 +905,7 @@ async fn cached_guild_channel_and_overwrite_rows_follow_every_write() -> R {
         let listed_name = listed(s.guild_channels(100).await?).and_then(|c| c.name);
         assert_eq!(listed_name.as_deref(), Some("talk"), "{engine}");
 
-        let role = RoleRow {
-            id: 200,
-            guild_id: 100,
-            name: "mods".into(),
-            color: 0,
-            hoist: false,
-            position: 1,
-            permissions: 0,
-            managed: false,
-            mentionable: false,
-            icon: None,
-            unicode_emoji: None,
-            flags: 0,
-            bot_id: None,
-        };
-        s.create_role(&role).await?;
+        s.create_role(&role(200, 100, 1, 0)).await?;
         s.put_overwrite(&ow(200, 0, 8192)).await?;
         assert_eq!(s.overwrites(102).await?.len(), 2, "{engine}");
         assert_eq!(s.guild_overwrites(100).await?.len(), 2, "{engine}");
@@ -941,22 +945,7 @@ async fn membership_reads_roles_member_and_held_roles_at_once() -> R {
         s.create_guild(guild(100, 1)).await?;
         assert!(s.add_member(100, 2, 7, false, false).await?);
         for (id, position) in [(201, 1), (202, 2)] {
-            let role = RoleRow {
-                id,
-                guild_id: 100,
-                name: format!("r{id}"),
-                color: 0,
-                hoist: false,
-                position,
-                permissions: 8,
-                managed: false,
-                mentionable: false,
-                icon: None,
-                unicode_emoji: None,
-                flags: 0,
-                bot_id: None,
-            };
-            s.create_role(&role).await?;
+            s.create_role(&role(id, 100, position, 8)).await?;
         }
         assert!(s.add_member_role(100, 2, 202).await?);
         let m = s.membership(100, 2).await?;
@@ -1130,21 +1119,6 @@ async fn cached_memberships_follow_joins_roles_edits_and_bans() -> R {
             s.create_user(user(i as i64 + 1, n)).await?;
         }
         s.create_guild(guild(100, 1)).await?;
-        let role = |id: i64, position: i64, permissions: i64| RoleRow {
-            id,
-            guild_id: 100,
-            name: format!("r{id}"),
-            color: 0,
-            hoist: false,
-            position,
-            permissions,
-            managed: false,
-            mentionable: false,
-            icon: None,
-            unicode_emoji: None,
-            flags: 0,
-            bot_id: None,
-        };
         let member = |m: Membership| m.member;
         // Not a member yet (and that answer is cached): joining must show.
         assert!(member(s.membership(100, 2).await?).is_none());
@@ -1154,7 +1128,7 @@ async fn cached_memberships_follow_joins_roles_edits_and_bans() -> R {
             "{engine}: join"
         );
 
-        s.create_role(&role(201, 1, 8)).await?;
+        s.create_role(&role(201, 100, 1, 8)).await?;
         assert_eq!(
             s.membership(100, 2).await?.roles.len(),
             2,
@@ -1166,7 +1140,7 @@ async fn cached_memberships_follow_joins_roles_edits_and_bans() -> R {
             vec![201],
             "{engine}: role given"
         );
-        s.update_role(&role(201, 1, 16)).await?;
+        s.update_role(&role(201, 100, 1, 16)).await?;
         let perms = s
             .membership(100, 2)
             .await?
@@ -1175,7 +1149,7 @@ async fn cached_memberships_follow_joins_roles_edits_and_bans() -> R {
             .find(|r| r.id == 201)
             .map(|r| r.permissions);
         assert_eq!(perms, Some(16), "{engine}: role edited");
-        s.create_role(&role(202, 2, 0)).await?;
+        s.create_role(&role(202, 100, 2, 0)).await?;
         s.set_role_positions(100, &[(201, 2), (202, 1)]).await?;
         let order: Vec<i64> = s
             .membership(100, 2)
