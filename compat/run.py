@@ -142,8 +142,10 @@ def main():
     args = ap.parse_args()
     root = os.path.dirname(HERE)
     data = tempfile.mkdtemp()
+    # An ephemeral voice port: a Coterie already running on this machine holds the default 50000.
     server = subprocess.Popen([args.coterie, "serve", "--listen", f"127.0.0.1:{PORT}", "--data-dir", data,
-                               "--rate-limits", "off", "--argon2-memory-kib", "1024"],
+                               "--rate-limits", "off", "--argon2-memory-kib", "1024",
+                               "--voice-udp", "127.0.0.1:0"],
                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(data, "server.log"), "w"))
     failed = []
     try:
