@@ -71,11 +71,11 @@ impl std::fmt::Debug for Cache {
     }
 }
 
-fn put_capped<V>(map: &mut HashMap<i64, V>, id: i64, v: V) {
+fn put_capped<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, v: V) {
     if map.len() >= CAP {
         map.clear();
     }
-    map.insert(id, v);
+    map.insert(key, v);
 }
 
 impl Cache {
@@ -93,6 +93,29 @@ impl Cache {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Reads the maps, or None when the cache is off.
+    fn read<V>(&self, f: impl FnOnce(&Inner) -> Option<V>) -> Option<V> {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return None;
+        }
+        f(&self.lock())
+    }
+
+    /// Stores a fill, unless an invalidation happened since its ticket was taken.
+    fn fill(&self, t: Ticket, f: impl FnOnce(&mut Inner)) {
+        let mut i = self.lock();
+        if i.generation == t.0 {
+            f(&mut i);
+        }
+    }
+
+    /// Drops entries; fills in flight are refused.
+    fn invalidate(&self, f: impl FnOnce(&mut Inner)) {
+        let mut i = self.lock();
+        i.generation += 1;
+        f(&mut i);
+    }
+
     /// Turns the cache off for good and empties it.
     pub(crate) fn disable(&self) {
         self.enabled.store(false, Ordering::SeqCst);
@@ -108,59 +131,43 @@ impl Cache {
     }
 
     pub(crate) fn guild(&self, id: i64) -> Option<GuildRow> {
-        if !self.enabled.load(Ordering::Relaxed) {
-            return None;
-        }
-        self.lock().guilds.get(&id).cloned()
+        self.read(|i| i.guilds.get(&id).cloned())
     }
 
     pub(crate) fn channel(&self, id: i64) -> Option<ChannelRow> {
-        if !self.enabled.load(Ordering::Relaxed) {
-            return None;
-        }
-        self.lock().channels.get(&id).cloned()
+        self.read(|i| i.channels.get(&id).cloned())
     }
 
     pub(crate) fn overwrites(&self, channel_id: i64) -> Option<Vec<OverwriteRow>> {
-        if !self.enabled.load(Ordering::Relaxed) {
-            return None;
-        }
-        self.lock().overwrites.get(&channel_id).cloned()
+        self.read(|i| i.overwrites.get(&channel_id).cloned())
     }
 
     pub(crate) fn guild_channels(&self, guild_id: i64) -> Option<Vec<ChannelRow>> {
-        if !self.enabled.load(Ordering::Relaxed) {
-            return None;
-        }
-        let i = self.lock();
-        let mut rows = i.guild_channels.get(&guild_id)?.clone();
-        for c in &mut rows {
-            if let Some(&newest) = i.last_message.get(&c.id) {
-                c.last_message_id = c.last_message_id.max(Some(newest));
+        self.read(|i| {
+            let mut rows = i.guild_channels.get(&guild_id)?.clone();
+            for c in &mut rows {
+                if let Some(&newest) = i.last_message.get(&c.id) {
+                    c.last_message_id = c.last_message_id.max(Some(newest));
+                }
             }
-        }
-        Some(rows)
+            Some(rows)
+        })
     }
 
     pub(crate) fn guild_overwrites(&self, guild_id: i64) -> Option<Vec<OverwriteRow>> {
-        if !self.enabled.load(Ordering::Relaxed) {
-            return None;
-        }
-        self.lock().guild_overwrites.get(&guild_id).cloned()
+        self.read(|i| i.guild_overwrites.get(&guild_id).cloned())
     }
 
     pub(crate) fn fill_guild_channels(&self, t: Ticket, guild_id: i64, rows: &[ChannelRow]) {
-        let mut i = self.lock();
-        if i.generation == t.0 {
-            put_capped(&mut i.guild_channels, guild_id, rows.to_vec());
-        }
+        self.fill(t, |i| {
+            put_capped(&mut i.guild_channels, guild_id, rows.to_vec())
+        });
     }
 
     pub(crate) fn fill_guild_overwrites(&self, t: Ticket, guild_id: i64, rows: &[OverwriteRow]) {
-        let mut i = self.lock();
-        if i.generation == t.0 {
-            put_capped(&mut i.guild_overwrites, guild_id, rows.to_vec());
-        }
+        self.fill(t, |i| {
+            put_capped(&mut i.guild_overwrites, guild_id, rows.to_vec())
+        });
     }
 
     /// The cached users among `ids`, and the ids still to read.
@@ -181,111 +188,88 @@ impl Cache {
     }
 
     pub(crate) fn fill_users(&self, t: Ticket, rows: &[UserRow]) {
-        let mut i = self.lock();
-        if i.generation != t.0 {
-            return;
-        }
-        let now = Instant::now();
-        for u in rows {
-            put_capped(&mut i.users, u.id, (u.clone(), now));
-        }
+        self.fill(t, |i| {
+            let now = Instant::now();
+            for u in rows {
+                put_capped(&mut i.users, u.id, (u.clone(), now));
+            }
+        });
     }
 
     pub(crate) fn membership(&self, guild_id: i64, user_id: i64) -> Option<Membership> {
-        if !self.enabled.load(Ordering::Relaxed) {
-            return None;
-        }
-        self.lock().memberships.get(&(guild_id, user_id)).cloned()
+        self.read(|i| i.memberships.get(&(guild_id, user_id)).cloned())
     }
 
     pub(crate) fn fill_membership(&self, t: Ticket, guild_id: i64, user_id: i64, m: &Membership) {
-        let mut i = self.lock();
-        if i.generation != t.0 {
-            return;
-        }
-        if i.memberships.len() >= CAP {
-            i.memberships.clear();
-        }
-        i.memberships.insert((guild_id, user_id), m.clone());
+        self.fill(t, |i| {
+            put_capped(&mut i.memberships, (guild_id, user_id), m.clone());
+        });
     }
 
     /// A member's row or roles changed (or they joined or left).
     pub(crate) fn drop_member(&self, guild_id: i64, user_id: i64) {
-        let mut i = self.lock();
-        i.generation += 1;
-        i.memberships.remove(&(guild_id, user_id));
+        self.invalidate(|i| {
+            i.memberships.remove(&(guild_id, user_id));
+        });
     }
 
     /// A guild's roles changed, or many of its members did.
     pub(crate) fn drop_guild_members(&self, guild_id: i64) {
-        let mut i = self.lock();
-        i.generation += 1;
-        i.memberships.retain(|(g, _), _| *g != guild_id);
+        self.invalidate(|i| {
+            i.memberships.retain(|(g, _), _| *g != guild_id);
+        });
     }
 
     /// The account a token hash logs in, when cached and fresh.
     pub(crate) fn token(&self, hash: &[u8]) -> Option<UserRow> {
-        if !self.enabled.load(Ordering::Relaxed) {
-            return None;
-        }
-        let i = self.lock();
-        let (u, at) = i.tokens.get(hash)?;
-        (at.elapsed() < TOKEN_TTL).then(|| u.clone())
+        self.read(|i| {
+            let (u, at) = i.tokens.get(hash)?;
+            (at.elapsed() < TOKEN_TTL).then(|| u.clone())
+        })
     }
 
     pub(crate) fn fill_token(&self, t: Ticket, hash: &[u8], row: &UserRow) {
-        let mut i = self.lock();
-        if i.generation != t.0 {
-            return;
-        }
-        if i.tokens.len() >= CAP {
-            i.tokens.clear();
-        }
-        let now = Instant::now();
-        i.tokens.insert(hash.to_vec(), (row.clone(), now));
-        // The same row serves message objects and member lists (READY's own member).
-        put_capped(&mut i.users, row.id, (row.clone(), now));
+        self.fill(t, |i| {
+            let now = Instant::now();
+            put_capped(&mut i.tokens, hash.to_vec(), (row.clone(), now));
+            // The same row serves message objects and member lists (READY's own member).
+            put_capped(&mut i.users, row.id, (row.clone(), now));
+        });
     }
 
     /// A token was revoked.
     pub(crate) fn drop_token(&self, hash: &[u8]) {
-        let mut i = self.lock();
-        i.generation += 1;
-        i.tokens.remove(hash);
+        self.invalidate(|i| {
+            i.tokens.remove(hash);
+        });
     }
 
     /// A user row changed, or the account's tokens were revoked: both go.
     pub(crate) fn drop_user(&self, id: i64) {
-        let mut i = self.lock();
-        i.generation += 1;
-        i.users.remove(&id);
-        i.tokens.retain(|_, (u, _)| u.id != id);
+        self.invalidate(|i| {
+            i.users.remove(&id);
+            i.tokens.retain(|_, (u, _)| u.id != id);
+        });
     }
 
     pub(crate) fn fill_guild(&self, t: Ticket, row: &GuildRow) {
-        let mut i = self.lock();
-        if i.generation == t.0 {
-            put_capped(&mut i.guilds, row.id, row.clone());
-        }
+        self.fill(t, |i| put_capped(&mut i.guilds, row.id, row.clone()));
     }
 
     pub(crate) fn fill_channel(&self, t: Ticket, row: &ChannelRow) {
-        let mut i = self.lock();
-        if i.generation != t.0 {
-            return;
-        }
-        let mut row = row.clone();
-        if let Some(&newest) = i.last_message.get(&row.id) {
-            row.last_message_id = row.last_message_id.max(Some(newest));
-        }
-        put_capped(&mut i.channels, row.id, row);
+        self.fill(t, |i| {
+            let mut row = row.clone();
+            if let Some(&newest) = i.last_message.get(&row.id) {
+                row.last_message_id = row.last_message_id.max(Some(newest));
+            }
+            put_capped(&mut i.channels, row.id, row);
+        });
     }
 
     pub(crate) fn fill_overwrites(&self, t: Ticket, channel_id: i64, rows: &[OverwriteRow]) {
-        let mut i = self.lock();
-        if i.generation == t.0 {
-            put_capped(&mut i.overwrites, channel_id, rows.to_vec());
-        }
+        self.fill(t, |i| {
+            put_capped(&mut i.overwrites, channel_id, rows.to_vec())
+        });
     }
 
     /// Messages were stored (committed): channels' `last_message_id` only moves forward.
@@ -313,46 +297,46 @@ impl Cache {
 
     /// A guild row changed (or the guild was just made).
     pub(crate) fn drop_guild(&self, id: i64) {
-        let mut i = self.lock();
-        i.generation += 1;
-        i.guilds.remove(&id);
-        i.guild_channels.remove(&id);
-        i.guild_overwrites.remove(&id);
+        self.invalidate(|i| {
+            i.guilds.remove(&id);
+            i.guild_channels.remove(&id);
+            i.guild_overwrites.remove(&id);
+        });
     }
 
     /// Channel rows (and their overwrites) changed; guilds' lists go too (a channel's guild is
     /// not known here, and such writes are rare).
     pub(crate) fn drop_channels(&self, ids: &[i64]) {
-        let mut i = self.lock();
-        i.generation += 1;
-        for id in ids {
-            i.channels.remove(id);
-            i.overwrites.remove(id);
-        }
-        i.guild_channels.clear();
-        i.guild_overwrites.clear();
+        self.invalidate(|i| {
+            for id in ids {
+                i.channels.remove(id);
+                i.overwrites.remove(id);
+            }
+            i.guild_channels.clear();
+            i.guild_overwrites.clear();
+        });
     }
 
     /// Overwrites somewhere changed (a role's went with it): drop them all.
     pub(crate) fn drop_all_overwrites(&self) {
-        let mut i = self.lock();
-        i.generation += 1;
-        i.overwrites.clear();
-        i.guild_overwrites.clear();
+        self.invalidate(|i| {
+            i.overwrites.clear();
+            i.guild_overwrites.clear();
+        });
     }
 
     /// Many rows changed (a guild or a category went): start over.
     pub(crate) fn clear(&self) {
-        let mut i = self.lock();
-        i.generation += 1;
-        i.guilds.clear();
-        i.channels.clear();
-        i.overwrites.clear();
-        i.guild_channels.clear();
-        i.guild_overwrites.clear();
-        i.memberships.clear();
-        i.users.clear();
-        i.tokens.clear();
-        i.last_message.clear();
+        self.invalidate(|i| {
+            i.guilds.clear();
+            i.channels.clear();
+            i.overwrites.clear();
+            i.guild_channels.clear();
+            i.guild_overwrites.clear();
+            i.memberships.clear();
+            i.users.clear();
+            i.tokens.clear();
+            i.last_message.clear();
+        });
     }
 }
