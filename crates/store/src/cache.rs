@@ -1,7 +1,8 @@
 //! A per-process cache of the rows every permission check reads: guilds, channels and channel
 //! overwrites, one by one and as whole guilds' lists (READY, access snapshots), and memberships
 //! (a guild's roles with one user's member row and held roles); of user rows,
-//! which every message object names; and of login tokens. Only this crate writes those tables,
+//! which every message object names; of login tokens; and of the per-guild facts every READY
+//! repeats (member count, custom emoji). Only this crate writes those tables,
 //! so every write drops what it touched after its transaction ends. A fill races a write safely:
 //! it takes a ticket (the invalidation generation) before reading and stores its row only if no
 //! invalidation happened meanwhile.
@@ -18,7 +19,7 @@
 //! Valid only while this process is the database's only writer: a node sharing its database
 //! with other nodes turns the cache off ([`crate::Store::disable_cache`]).
 
-use crate::{ChannelRow, GuildRow, Membership, OverwriteRow, UserRow};
+use crate::{ChannelRow, EmojiRow, GuildRow, Membership, OverwriteRow, UserRow};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,6 +58,10 @@ struct Inner {
     tokens: HashMap<Vec<u8>, (UserRow, Instant)>,
     /// Newest message id stored per channel since the channel map was last emptied.
     last_message: HashMap<i64, i64>,
+    /// Members per guild (dropped with any of the guild's memberships).
+    member_counts: HashMap<i64, i64>,
+    /// A guild's custom emoji, oldest first.
+    emojis: HashMap<i64, Vec<EmojiRow>>,
 }
 
 /// Permission to store a filled row; taken before the read.
@@ -210,6 +215,7 @@ impl Cache {
     pub(crate) fn drop_member(&self, guild_id: i64, user_id: i64) {
         self.invalidate(|i| {
             i.memberships.remove(&(guild_id, user_id));
+            i.member_counts.remove(&guild_id);
         });
     }
 
@@ -217,6 +223,33 @@ impl Cache {
     pub(crate) fn drop_guild_members(&self, guild_id: i64) {
         self.invalidate(|i| {
             i.memberships.retain(|(g, _), _| *g != guild_id);
+            i.member_counts.remove(&guild_id);
+        });
+    }
+
+    pub(crate) fn member_count(&self, guild_id: i64) -> Option<i64> {
+        self.read(|i| i.member_counts.get(&guild_id).copied())
+    }
+
+    pub(crate) fn fill_member_count(&self, t: Ticket, guild_id: i64, n: i64) {
+        self.fill(t, |i| put_capped(&mut i.member_counts, guild_id, n));
+    }
+
+    pub(crate) fn emojis(&self, guild_id: i64) -> Option<Vec<EmojiRow>> {
+        self.read(|i| i.emojis.get(&guild_id).cloned())
+    }
+
+    pub(crate) fn fill_emojis(&self, t: Ticket, guild_id: i64, rows: &[EmojiRow]) {
+        self.fill(t, |i| put_capped(&mut i.emojis, guild_id, rows.to_vec()));
+    }
+
+    /// A guild's emoji changed (`None`: an emoji whose guild is not at hand).
+    pub(crate) fn drop_emojis(&self, guild_id: Option<i64>) {
+        self.invalidate(|i| match guild_id {
+            Some(g) => {
+                i.emojis.remove(&g);
+            }
+            None => i.emojis.clear(),
         });
     }
 
@@ -337,6 +370,8 @@ impl Cache {
             i.users.clear();
             i.tokens.clear();
             i.last_message.clear();
+            i.member_counts.clear();
+            i.emojis.clear();
         });
     }
 }

@@ -271,6 +271,10 @@ impl Store {
 
     /// Number of members (kept by triggers on `members`).
     pub async fn member_count(&self, guild_id: i64) -> Result<i64> {
+        if let Some(n) = self.cache.member_count(guild_id) {
+            return Ok(n);
+        }
+        let ticket = self.cache.ticket();
         let c: Option<crate::Count> = self
             .db
             .opt(
@@ -278,6 +282,9 @@ impl Store {
                 args![guild_id],
             )
             .await?;
+        if let (Some(t), Some(c)) = (ticket, &c) {
+            self.cache.fill_member_count(t, guild_id, c.n);
+        }
         Ok(c.map_or(0, |c| c.n))
     }
 

@@ -234,13 +234,22 @@ impl Store {
 
     /// A community's emoji, oldest first.
     pub async fn emojis(&self, guild_id: i64) -> Result<Vec<EmojiRow>> {
-        self.db
+        if let Some(rows) = self.cache.emojis(guild_id) {
+            return Ok(rows);
+        }
+        let ticket = self.cache.ticket();
+        let rows: Vec<EmojiRow> = self
+            .db
             .all(
                 "select id, guild_id, name, creator_id, animated, available, roles, created_at from emojis \
                  where guild_id = $1 order by id",
                 args![guild_id],
             )
-            .await
+            .await?;
+        if let Some(t) = ticket {
+            self.cache.fill_emojis(t, guild_id, &rows);
+        }
+        Ok(rows)
     }
 
     /// One emoji by id, in any community.
@@ -255,7 +264,8 @@ impl Store {
 
     /// Adds an emoji.
     pub async fn create_emoji(&self, e: &EmojiRow) -> Result<()> {
-        self.db
+        let done = self
+            .db
             .exec(
                 "insert into emojis (id, guild_id, name, creator_id, animated, available, roles, created_at) \
                  values ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -270,30 +280,36 @@ impl Store {
                     e.created_at
                 ],
             )
-            .await?;
+            .await;
+        self.cache.drop_emojis(Some(e.guild_id));
+        done?;
         Ok(())
     }
 
     /// Renames an emoji or changes its roles.
     pub async fn update_emoji(&self, id: i64, name: &str, roles: &str) -> Result<()> {
-        self.db
+        let done = self
+            .db
             .exec(
                 "update emojis set name = $1, roles = $2 where id = $3",
                 args![name, roles, id],
             )
-            .await?;
+            .await;
+        self.cache.drop_emojis(None);
+        done?;
         Ok(())
     }
 
     /// Removes an emoji; returns whether it existed.
     pub async fn delete_emoji(&self, guild_id: i64, id: i64) -> Result<bool> {
-        Ok(self
+        let done = self
             .db
             .exec(
                 "delete from emojis where id = $1 and guild_id = $2",
                 args![id, guild_id],
             )
-            .await?
-            > 0)
+            .await;
+        self.cache.drop_emojis(Some(guild_id));
+        Ok(done? > 0)
     }
 }

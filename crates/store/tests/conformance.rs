@@ -1113,6 +1113,56 @@ async fn a_revoked_token_stops_working_at_once_although_tokens_are_cached() -> R
 }
 
 #[tokio::test]
+async fn cached_member_counts_and_emoji_follow_joins_leaves_and_edits() -> R {
+    for (engine, s) in stores().await {
+        for (i, n) in ["alice", "bob", "carol"].iter().enumerate() {
+            s.create_user(user(i as i64 + 1, n)).await?;
+        }
+        s.create_guild(guild(100, 1)).await?;
+        // Each count is read (and cached) before the change that must move it.
+        assert_eq!(s.member_count(100).await?, 1, "{engine}: owner");
+        assert!(s.add_member(100, 2, 7, false, false).await?);
+        assert_eq!(s.member_count(100).await?, 2, "{engine}: join");
+        assert!(s.remove_member(100, 2).await?);
+        assert_eq!(s.member_count(100).await?, 1, "{engine}: leave");
+        assert!(s.add_member(100, 3, 8, false, false).await?);
+        assert_eq!(s.member_count(100).await?, 2, "{engine}: join again");
+        s.ban(
+            &BanRow {
+                guild_id: 100,
+                user_id: 3,
+                reason: None,
+                created_at: 9,
+            },
+            None,
+        )
+        .await?;
+        assert_eq!(s.member_count(100).await?, 1, "{engine}: ban");
+
+        let emoji = |id: i64, name: &str| EmojiRow {
+            id,
+            guild_id: 100,
+            name: name.into(),
+            creator_id: Some(1),
+            animated: false,
+            available: true,
+            roles: "[]".into(),
+            created_at: 1,
+        };
+        let names = |rows: Vec<EmojiRow>| rows.into_iter().map(|e| e.name).collect::<Vec<_>>();
+        assert!(s.emojis(100).await?.is_empty());
+        s.create_emoji(&emoji(300, "wave")).await?;
+        assert_eq!(names(s.emojis(100).await?), ["wave"], "{engine}: created");
+        s.update_emoji(300, "hello", "[]").await?;
+        assert_eq!(names(s.emojis(100).await?), ["hello"], "{engine}: renamed");
+        s.create_emoji(&emoji(301, "cat")).await?;
+        assert!(s.delete_emoji(100, 300).await?);
+        assert_eq!(names(s.emojis(100).await?), ["cat"], "{engine}: deleted");
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn cached_memberships_follow_joins_roles_edits_and_bans() -> R {
     for (engine, s) in stores().await {
         for (i, n) in ["alice", "bob", "carol"].iter().enumerate() {

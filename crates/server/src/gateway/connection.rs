@@ -403,14 +403,15 @@ async fn identify(
         shard,
         hash,
     ));
-    let guilds: Vec<i64> = match app.store.user_guilds(user.id).await {
-        Ok(g) => g
-            .into_iter()
-            .map(|g| g.id)
-            .filter(|g| session.in_shard(Some(*g)))
-            .collect(),
-        Err(_) => return Err((close::UNKNOWN_ERROR, "Try again")),
+    let Ok(all_guilds) = app.store.user_guilds(user.id).await else {
+        return Err((close::UNKNOWN_ERROR, "Try again"));
     };
+    let all_guilds: Vec<i64> = all_guilds.into_iter().map(|g| g.id).collect();
+    let guilds: Vec<i64> = all_guilds
+        .iter()
+        .copied()
+        .filter(|g| session.in_shard(Some(*g)))
+        .collect();
     app.sessions.insert(session.clone(), &guilds);
     let generation = attach(&session, 0);
     let status = id.presence.as_ref().map_or("online", |p| p.status.as_str());
@@ -425,7 +426,9 @@ async fn identify(
         .map_or(json!([]), |p| json!(p.activities));
     if app.presences.connect(user.id, status, activities) {
         let app2 = app.clone();
-        tokio::spawn(async move { presence::broadcast(&app2, user.id).await });
+        tokio::spawn(async move {
+            presence::broadcast_to(&app2, user.id, all_guilds.into_iter()).await
+        });
     }
     let built = build_ready(
         app,

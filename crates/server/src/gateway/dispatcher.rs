@@ -238,7 +238,7 @@ fn route(app: &AppState, ev: &Arc<Event>, access: Option<&GuildAccess>) {
         }
         a => {
             if let Some(g) = guild_of(a) {
-                app.sessions.for_guild(g, visit);
+                app.sessions.for_guild_wanting(g, ev.intent, visit);
             }
         }
     }

@@ -3,6 +3,7 @@
 use crate::app::AppState;
 use crate::bus::StreamPos;
 use crate::gateway::session::Session;
+use coterie_model::Intents;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -11,6 +12,32 @@ struct Index {
     by_id: HashMap<String, Arc<Session>>,
     by_user: HashMap<i64, Vec<Arc<Session>>>,
     by_guild: HashMap<i64, Vec<Arc<Session>>>,
+    /// The subset of `by_guild` that asked for GUILD_PRESENCES: presence changes, the busiest
+    /// guild-wide events, visit only them instead of scanning every member's session.
+    presence_by_guild: HashMap<i64, Vec<Arc<Session>>>,
+}
+
+impl Index {
+    fn subscribe(&mut self, guild: i64, s: &Arc<Session>) {
+        self.by_guild.entry(guild).or_default().push(s.clone());
+        if s.intents.has(Intents::GUILD_PRESENCES) {
+            self.presence_by_guild
+                .entry(guild)
+                .or_default()
+                .push(s.clone());
+        }
+    }
+
+    fn unsubscribe(&mut self, guild: i64, keep: impl Fn(&Arc<Session>) -> bool) {
+        for map in [&mut self.by_guild, &mut self.presence_by_guild] {
+            if let Some(list) = map.get_mut(&guild) {
+                list.retain(&keep);
+                if list.is_empty() {
+                    map.remove(&guild);
+                }
+            }
+        }
+    }
 }
 
 /// Every session of this node.
@@ -19,10 +46,6 @@ pub struct Registry {
     index: RwLock<Index>,
     /// Stream position of the last event the dispatcher finished routing (shared bus only).
     position: std::sync::Mutex<StreamPos>,
-}
-
-fn remove_from(list: &mut Vec<Arc<Session>>, id: &str) {
-    list.retain(|s| s.id != id);
 }
 
 impl Registry {
@@ -65,7 +88,7 @@ impl Registry {
             g.extend(guilds.iter().copied());
         }
         for g in guilds {
-            idx.by_guild.entry(*g).or_default().push(s.clone());
+            idx.subscribe(*g, &s);
         }
         idx.by_user.entry(s.user_id).or_default().push(s.clone());
         idx.by_id.insert(s.id.clone(), s);
@@ -87,19 +110,15 @@ impl Registry {
             .map(|g| g.iter().copied().collect())
             .unwrap_or_default();
         let mut idx = self.write();
-        idx.by_id.remove(&s.id)?;
+        // The index holds one Arc per id: compare pointers, not id strings, in the long lists.
+        let held = idx.by_id.remove(&s.id)?;
         crate::metrics::GATEWAY_SESSIONS.dec();
         for g in guilds {
-            if let Some(list) = idx.by_guild.get_mut(&g) {
-                remove_from(list, &s.id);
-                if list.is_empty() {
-                    idx.by_guild.remove(&g);
-                }
-            }
+            idx.unsubscribe(g, |x| !Arc::ptr_eq(x, &held));
         }
         let last = match idx.by_user.get_mut(&s.user_id) {
             Some(list) => {
-                remove_from(list, &s.id);
+                list.retain(|x| !Arc::ptr_eq(x, &held));
                 list.is_empty()
             }
             None => true,
@@ -117,8 +136,20 @@ impl Registry {
     }
 
     /// Runs `f` over the sessions subscribed to a guild.
-    pub fn for_guild(&self, guild: i64, mut f: impl FnMut(&Arc<Session>)) {
-        if let Some(list) = self.read().by_guild.get(&guild) {
+    pub fn for_guild(&self, guild: i64, f: impl FnMut(&Arc<Session>)) {
+        self.for_guild_wanting(guild, 0, f);
+    }
+
+    /// Runs `f` over the sessions subscribed to a guild that may want an event gated by
+    /// `intent` (0: all of them); GUILD_PRESENCES visits only the sessions that asked for it.
+    pub fn for_guild_wanting(&self, guild: i64, intent: u64, mut f: impl FnMut(&Arc<Session>)) {
+        let idx = self.read();
+        let map = if intent == Intents::GUILD_PRESENCES {
+            &idx.presence_by_guild
+        } else {
+            &idx.by_guild
+        };
+        if let Some(list) = map.get(&guild) {
             list.iter().for_each(&mut f);
         }
     }
@@ -150,7 +181,7 @@ impl Registry {
                 .map(|mut g| g.insert(guild))
                 .unwrap_or(false);
             if new {
-                idx.by_guild.entry(guild).or_default().push(s);
+                idx.subscribe(guild, &s);
             }
         }
     }
@@ -164,17 +195,13 @@ impl Registry {
                 g.remove(&guild);
             }
         }
-        if let Some(list) = idx.by_guild.get_mut(&guild) {
-            list.retain(|s| s.user_id != user);
-            if list.is_empty() {
-                idx.by_guild.remove(&guild);
-            }
-        }
+        idx.unsubscribe(guild, |s| s.user_id != user);
     }
 
     /// Unsubscribes everyone from a deleted guild.
     pub fn drop_guild(&self, guild: i64) {
         let mut idx = self.write();
+        idx.presence_by_guild.remove(&guild);
         if let Some(list) = idx.by_guild.remove(&guild) {
             for s in list {
                 if let Ok(mut g) = s.guilds.lock() {

@@ -270,6 +270,20 @@ pub async fn refresh_shared(app: AppState) {
 
 /// Tells every guild of the user about their current presence (across nodes).
 pub async fn broadcast(app: &AppState, user: i64) {
+    match app.store.user_guilds(user).await {
+        Ok(g) => broadcast_to(app, user, g.iter().map(|g| g.id)).await,
+        Err(e) => {
+            tracing::warn!(
+                user.id = user,
+                error = format!("{e:#}"),
+                "presence broadcast skipped"
+            );
+        }
+    }
+}
+
+/// [`broadcast`] when the caller already holds the user's guild ids (IDENTIFY just read them).
+pub async fn broadcast_to(app: &AppState, user: i64, guilds: impl Iterator<Item = i64>) {
     app.presences.share(&[user]).await;
     let (status, activities) = app
         .presences
@@ -277,24 +291,13 @@ pub async fn broadcast(app: &AppState, user: i64) {
         .await
         .remove(&user)
         .unwrap_or_else(|| ("offline".into(), json!([])));
-    let guilds = match app.store.user_guilds(user).await {
-        Ok(g) => g,
-        Err(e) => {
-            tracing::warn!(
-                user.id = user,
-                error = format!("{e:#}"),
-                "presence broadcast skipped"
-            );
-            return;
-        }
-    };
     for g in guilds {
-        let d = presence_json(user, Some(g.id), &status, &activities);
+        let d = presence_json(user, Some(g), &status, &activities);
         app.bus
             .publish(Event::new(
                 "PRESENCE_UPDATE",
                 &d,
-                Audience::Guild(g.id),
+                Audience::Guild(g),
                 Intents::GUILD_PRESENCES,
             ))
             .await;
