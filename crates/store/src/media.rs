@@ -181,6 +181,13 @@ impl Store {
                 )
                 .await?;
         }
+        if held > 0 {
+            tx.exec(
+                "update messages set extras = extras | $2 where id = $1",
+                args![message_id, crate::extras::FILES],
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(usize::try_from(held).unwrap_or(0))
     }

@@ -1,14 +1,14 @@
 //! Messages, mentions and pins. History is paged by id (ids are time-ordered), newest first.
 
 use crate::db::{Arg, Tx, args, placeholders};
-use crate::{MessageRow, Result, Store, StoreError};
+use crate::{MessageRow, Result, Store, StoreError, extras};
 
 pub(crate) const MESSAGE_COLS: &str = "id, channel_id, guild_id, author_id, type, content, flags, tts, mention_everyone, \
     mention_users, mention_roles, embeds, components, nonce, pinned_at, edited_at, ref_message_id, ref_channel_id, \
-    ref_guild_id, webhook_id, application_id, author_override, interaction";
+    ref_guild_id, webhook_id, application_id, author_override, interaction, extras";
 const INSERT_MESSAGE: &str = "insert into messages (id, channel_id, guild_id, author_id, type, content, flags, tts, \
     mention_everyone, mention_users, mention_roles, embeds, components, nonce, pinned_at, edited_at, ref_message_id, \
-    ref_channel_id, ref_guild_id, webhook_id, application_id, author_override, interaction)";
+    ref_channel_id, ref_guild_id, webhook_id, application_id, author_override, interaction, extras)";
 
 /// The smallest message id minted at `unix_ms`.
 #[must_use]
@@ -65,8 +65,8 @@ fn ids_json(ids: &[i64]) -> String {
 }
 
 /// Columns of a stored message.
-const INSERTED_COLS: usize = 23;
-/// Rows per multi-row insert (23 parameters each; well under both engines' limits).
+const INSERTED_COLS: usize = 24;
+/// Rows per multi-row insert (24 parameters each; well under both engines' limits).
 const ROWS_PER_INSERT: usize = 128;
 
 fn message_args(m: &NewMessage) -> Vec<Arg> {
@@ -94,7 +94,14 @@ fn message_args(m: &NewMessage) -> Vec<Arg> {
         r.webhook_id,
         r.application_id,
         r.author_override.clone(),
-        r.interaction.clone()
+        r.interaction.clone(),
+        r.extras
+            | if m.poll.is_some() { extras::POLL } else { 0 }
+            | if m.attachment_ids.is_empty() {
+                0
+            } else {
+                extras::FILES
+            }
     ]
 }
 

@@ -60,6 +60,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_member_count.sql"),
         postgres: include_str!("../migrations/postgres/0008_member_count.sql"),
     },
+    Migration {
+        version: 9,
+        name: "message_extras",
+        sqlite: include_str!("../migrations/sqlite/0009_message_extras.sql"),
+        postgres: include_str!("../migrations/postgres/0009_message_extras.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "create table if not exists schema_migrations (

@@ -12,14 +12,23 @@ impl Store {
         user_id: i64,
         now: i64,
     ) -> Result<bool> {
-        Ok(self
-            .db
+        let mut tx = self.db.begin().await?;
+        let added = tx
             .exec(
                 "insert into reactions (message_id, emoji, user_id, created_at) values ($1, $2, $3, $4) on conflict do nothing",
                 args![message_id, emoji, user_id, now],
             )
             .await?
-            > 0)
+            > 0;
+        if added {
+            tx.exec(
+                "update messages set extras = extras | $2 where id = $1 and extras & $2 = 0",
+                args![message_id, crate::extras::REACTIONS],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(added)
     }
 
     /// Removes a reaction; returns whether it existed.

@@ -303,6 +303,19 @@ pub struct MessageRow {
     pub author_override: Option<String>,
     /// JSON `interaction_metadata` of an interaction response.
     pub interaction: Option<String>,
+    /// What else it may carry ([`extras`] bits): set as reactions, files or a poll are added,
+    /// never cleared, so readers skip lookups for what no message on a page has.
+    pub extras: i64,
+}
+
+/// Bits of [`MessageRow::extras`].
+pub mod extras {
+    /// Someone reacted.
+    pub const REACTIONS: i64 = 1;
+    /// Files are attached.
+    pub const FILES: i64 = 2;
+    /// A poll.
+    pub const POLL: i64 = 4;
 }
 
 /// One emoji's reactions on one message, from the viewer's side.

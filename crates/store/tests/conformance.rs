@@ -374,6 +374,13 @@ async fn reactions_and_mentions_are_counted_per_viewer() -> R {
         assert!(!s.add_reaction(1000, "👍", 1, 2).await?);
         s.add_reaction(1000, "👍", 2, 3).await?;
         s.add_reaction(1000, "🎉", 2, 4).await?;
+        let extras = |m: Option<MessageRow>| m.map(|m| m.extras);
+        assert_eq!(
+            extras(s.message(102, 1000).await?),
+            Some(extras::REACTIONS),
+            "{engine}: a page holding this message must read reactions"
+        );
+        assert_eq!(extras(s.message(102, 1001).await?), Some(0), "{engine}");
         let counts = s.reaction_counts(&[1000], 1).await?;
         assert_eq!(counts.len(), 2, "{engine}");
         assert_eq!(

@@ -17,7 +17,7 @@ use coterie_store::{
     ChannelRow, GuildRow, InviteRow, MemberWithRoles, MessageRow, OverwriteRow, RoleRow,
     ThreadMemberRow, ThreadRow, UserRow,
 };
-use coterie_store::{PollCountRow, PollRow};
+use coterie_store::{PollCountRow, PollRow, extras};
 use std::collections::HashMap;
 
 fn sf(v: i64) -> Snowflake {
@@ -403,10 +403,17 @@ pub async fn messages(
             m
         })
         .collect();
-    // Reactions are read at the same time as polls, votes and files.
+    // Reactions are read at the same time as polls, votes and files, and only when some
+    // message on the page has them.
+    let has = rows.iter().fold(0, |a, r| a | r.extras);
     let (counts, ()) = tokio::try_join!(
-        async { Ok(app.store.reaction_counts(&ids, viewer).await?) },
-        enrich(app, &mut out, viewer)
+        async {
+            if has & extras::REACTIONS == 0 {
+                return Ok(vec![]);
+            }
+            Ok(app.store.reaction_counts(&ids, viewer).await?)
+        },
+        enrich(app, &mut out, viewer, has)
     )?;
     for rc in counts {
         if let Some(m) = out.iter_mut().find(|m| m.id.get() == rc.message_id) {
@@ -531,7 +538,13 @@ pub fn poll(p: &PollRow, counts: &[PollCountRow]) -> Poll {
 }
 
 /// Adds polls and forum vote counters to message objects.
-async fn enrich(app: &AppState, msgs: &mut [Message], viewer: i64) -> Result<(), ApiError> {
+/// Adds polls, files and vote counters to messages; `has` is their rows' [`extras`] bits.
+async fn enrich(
+    app: &AppState,
+    msgs: &mut [Message],
+    viewer: i64,
+    has: i64,
+) -> Result<(), ApiError> {
     let ids: Vec<i64> = msgs.iter().map(|m| m.id.get()).collect();
     let mut channels: Vec<i64> = msgs.iter().map(|m| m.channel_id.get()).collect();
     channels.sort_unstable();
@@ -550,11 +563,19 @@ async fn enrich(app: &AppState, msgs: &mut [Message], viewer: i64) -> Result<(),
         }
         Ok(vec![])
     };
-    let (polls, counters, files) = tokio::try_join!(
-        app.store.polls(&ids),
-        counters,
-        app.store.attachments_of(&ids)
-    )?;
+    let polls = async {
+        if has & extras::POLL == 0 {
+            return Ok(vec![]);
+        }
+        app.store.polls(&ids).await
+    };
+    let files = async {
+        if has & extras::FILES == 0 {
+            return Ok(vec![]);
+        }
+        app.store.attachments_of(&ids).await
+    };
+    let (polls, counters, files) = tokio::try_join!(polls, counters, files)?;
     for (mid, a) in crate::service::media::views(app, &files).await? {
         if let Some(m) = msgs.iter_mut().find(|m| m.id.get() == mid) {
             m.attachments.push(a);

@@ -318,6 +318,13 @@ async fn reactions_are_added_listed_and_removed() -> R {
     assert_eq!(msg["reactions"][0]["count"], 2);
     assert_eq!(msg["reactions"][0]["me"], true);
     assert_eq!(msg["reactions"][0]["emoji"]["name"], "👍");
+    // A history page with reacted and unreacted messages shows each message's own.
+    app.create_message(&g.general, &owner, "no reactions").await;
+    let (_, page) = app
+        .get(&format!("/channels/{}/messages?limit=2", g.general), &bob)
+        .await;
+    assert_eq!(page[0]["reactions"], json!([]), "{page}");
+    assert_eq!(page[1]["reactions"][0]["count"], 2, "{page}");
     let (_, users) = app.get(&format!("{base}/{thumbs}"), &bob).await;
     assert_eq!(users.as_array().unwrap().len(), 2);
     let (s, _) = app
