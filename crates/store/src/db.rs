@@ -209,6 +209,9 @@ impl Db {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5))
                     .pragma("cache_size", "-32768")
+                    // Pages are read through a memory map (up to SQLite's 2 GB ceiling) instead of
+                    // a read() copy per page-cache miss: history pages jump around big tables.
+                    .pragma("mmap_size", "2147418112")
                     .pragma("temp_store", "memory");
                 let write = SqlitePoolOptions::new()
                     .max_connections(1)
