@@ -157,11 +157,8 @@ fn anonymous(sql: Sql, mut args: Vec<Arg>) -> (Sql, Vec<Arg>) {
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match quote {
-            Some(q) => {
-                if c == q {
-                    quote = None;
-                }
-            }
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
             None if c == '\'' || c == '"' => quote = Some(c),
             None if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) => {
                 let mut k = 0usize;
@@ -517,7 +514,9 @@ mod tests {
         let qs = vec!["?"; list.len()].join(", ");
         assert_eq!(
             text(&out),
-            format!("select '$1 stays', \"$2\" from t where a = ? and b in ({qs}) and c = ? or d = ?")
+            format!(
+                "select '$1 stays', \"$2\" from t where a = ? and b in ({qs}) and c = ? or d = ?"
+            )
         );
         let mut want = vec![2];
         want.extend(3..=n);
