@@ -408,10 +408,10 @@ pub async fn messages(
     let has = rows.iter().fold(0, |a, r| a | r.extras);
     let (counts, ()) = tokio::try_join!(
         async {
-            if has & extras::REACTIONS == 0 {
-                return Ok(vec![]);
-            }
-            Ok(app.store.reaction_counts(&ids, viewer).await?)
+            Ok(when(has, extras::REACTIONS, || {
+                app.store.reaction_counts(&ids, viewer)
+            })
+            .await?)
         },
         enrich(app, &mut out, viewer, has)
     )?;
@@ -537,7 +537,18 @@ pub fn poll(p: &PollRow, counts: &[PollCountRow]) -> Poll {
     }
 }
 
-/// Adds polls and forum vote counters to message objects.
+/// Runs a page's lookup only when one of its messages has the `bit` ([`extras`]) it is for.
+async fn when<T, E, F: std::future::Future<Output = Result<Vec<T>, E>>>(
+    has: i64,
+    bit: i64,
+    lookup: impl FnOnce() -> F,
+) -> Result<Vec<T>, E> {
+    if has & bit == 0 {
+        return Ok(vec![]);
+    }
+    lookup().await
+}
+
 /// Adds polls, files and vote counters to messages; `has` is their rows' [`extras`] bits.
 async fn enrich(
     app: &AppState,
@@ -563,19 +574,11 @@ async fn enrich(
         }
         Ok(vec![])
     };
-    let polls = async {
-        if has & extras::POLL == 0 {
-            return Ok(vec![]);
-        }
-        app.store.polls(&ids).await
-    };
-    let files = async {
-        if has & extras::FILES == 0 {
-            return Ok(vec![]);
-        }
-        app.store.attachments_of(&ids).await
-    };
-    let (polls, counters, files) = tokio::try_join!(polls, counters, files)?;
+    let (polls, counters, files) = tokio::try_join!(
+        when(has, extras::POLL, || app.store.polls(&ids)),
+        counters,
+        when(has, extras::FILES, || app.store.attachments_of(&ids))
+    )?;
     for (mid, a) in crate::service::media::views(app, &files).await? {
         if let Some(m) = msgs.iter_mut().find(|m| m.id.get() == mid) {
             m.attachments.push(a);
