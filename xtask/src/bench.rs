@@ -362,7 +362,8 @@ fn latency(
     for p in &procs {
         p.next(Duration::from_secs(120))?;
     }
-    let (mut p50, mut p99, mut http99) = (vec![], vec![], vec![]);
+    let (mut p50, mut p99, mut http99, mut http50, mut late99) =
+        (vec![], vec![], vec![], vec![], vec![]);
     for _ in 0..repeats.max(3) {
         for p in &mut procs {
             p.command("reset")?;
@@ -386,13 +387,16 @@ fn latency(
         p50.push(worst(&reports, "latency_us", "p50") as f64 / 1000.0);
         p99.push(worst(&reports, "latency_us", "p99") as f64 / 1000.0);
         http99.push(sent["http_us"]["p99"].as_f64().unwrap_or(0.0) / 1000.0);
+        http50.push(sent["http_us"]["p50"].as_f64().unwrap_or(0.0) / 1000.0);
+        late99.push(sent["late_us"]["p99"].as_f64().unwrap_or(0.0) / 1000.0);
     }
     for p in procs {
         p.quit();
     }
     Ok(
         json!({"listeners": listeners, "rate_per_s": 50, "p50_ms": median(p50.clone()), "p99_ms": median(p99.clone()),
-        "windows_p50_ms": p50, "windows_p99_ms": p99, "send_http_p99_ms": median(http99)}),
+        "windows_p50_ms": p50, "windows_p99_ms": p99, "send_http_p50_ms": median(http50), "send_http_p99_ms": median(http99),
+        "sender_late_p99_ms": median(late99)}),
     )
 }
 
@@ -528,6 +532,38 @@ pub fn storm_only(quick: bool) -> anyhow::Result<()> {
     let m7 = storm(server, &setup, sz.m7_sessions)?;
     let _ = std::fs::remove_dir_all(&dir);
     println!("{}", json!({"commit": commit(), "M7": m7}));
+    Ok(())
+}
+
+/// M2 alone (`cargo xtask bench --only m2`): a fresh SQLite node, the M1 sessions, the fan-out steps.
+pub fn fanout_only(quick: bool) -> anyhow::Result<()> {
+    let sz = if quick { &QUICK } else { &FULL };
+    let dir = data_dir("fanout")?;
+    let (server, _) = Server::start(port(2), &sqlite_args(&dir))?;
+    let (setup, _) = community(&server, &dir, sz)?;
+    eprintln!("  M2: fan-out to {} members", sz.m1_sessions);
+    let (mut procs, _) = sessions(server.addr, &setup, sz.m1_sessions, 5_000, &[])?;
+    let m2 = fanout(&server.url(), &mut procs, &[server.pid()], &setup, sz)?;
+    for p in procs {
+        p.quit();
+    }
+    server.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("{}", json!({"commit": commit(), "M2": m2}));
+    Ok(())
+}
+
+/// M3 alone (`cargo xtask bench --only m3`): a fresh SQLite node, 100 listeners, five windows.
+pub fn latency_only(quick: bool) -> anyhow::Result<()> {
+    let sz = if quick { &QUICK } else { &FULL };
+    let dir = data_dir("latency")?;
+    let (server, _) = Server::start(port(2), &sqlite_args(&dir))?;
+    let (setup, _) = community(&server, &dir, sz)?;
+    let addr = server.addr;
+    let m3 = latency(&server.url(), &|_| addr, &setup, 100, 1, 5)?;
+    server.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("{}", json!({"commit": commit(), "M3": m3}));
     Ok(())
 }
 

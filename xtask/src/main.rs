@@ -4,7 +4,7 @@
 //! - `cargo xtask test [--sqlite-only] [--no-compat] [--no-nginx] [--no-e2e]`: formatting, lints, and every
 //!   test — the store conformance suite, the API suite on SQLite and on PostgreSQL (with two nodes over
 //!   Redis), real bot libraries, two nodes behind nginx (deploy/check-nginx.py) and the browser.
-//! - `cargo xtask bench [--quick] [--only m4|m7] [messages] [posts]`: release build, then the server suite
+//! - `cargo xtask bench [--quick] [--only m2|m3|m4|m7] [messages] [posts]`: release build, then the server suite
 //!   (bench.rs: coterie-loadgen processes against fresh servers; M1–M4, M7, M9, M10 and M2/M3 across
 //!   two nodes; writes bench/results.json and bench/results.md; `--quick` stops after it, at small
 //!   sizes), the forum benchmark
@@ -15,7 +15,8 @@
 //!   PostgreSQL), the media benchmark (examples/media_bench.rs: 12-megapixel JPEG thumbnail time,
 //!   1 MB upload throughput; writes bench/media-results.json) and the web benchmark (web/e2e/bench.mjs: first paint,
 //!   bundle size, scroll frame times; writes bench/web-results.json).
-//!   `--only m7` runs just the reconnect storm, `--only m4` just persisted messages, and prints the figures.
+//!   `--only m2|m3|m4|m7` runs just that metric (fan-out, send → receive, persisted messages, the
+//!   reconnect storm) on a fresh server and prints the figures.
 
 mod bench;
 
@@ -37,7 +38,7 @@ fn main() -> anyhow::Result<()> {
         "bench" => bench(&rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask run [-- <coterie serve flags>] | cargo xtask test [--sqlite-only] | cargo xtask bench [--quick] [--only m4|m7] [messages] [posts]"
+                "usage: cargo xtask run [-- <coterie serve flags>] | cargo xtask test [--sqlite-only] | cargo xtask bench [--quick] [--only m2|m3|m4|m7] [messages] [posts]"
             );
             bail!("unknown command {cmd:?}")
         }
@@ -95,9 +96,9 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
     let only = match rest.iter().position(|a| a == "--only") {
         None => None,
         Some(i) => match rest.get(i + 1).map(|m| m.to_ascii_lowercase()).as_deref() {
-            Some(m @ ("m4" | "m7")) => Some(m.to_owned()),
+            Some(m @ ("m2" | "m3" | "m4" | "m7")) => Some(m.to_owned()),
             _ => bail!(
-                "--only takes one metric: m4 (persisted messages) or m7 (the reconnect storm)"
+                "--only takes one metric: m2 (fan-out), m3 (send → receive), m4 (persisted messages) or m7 (the reconnect storm)"
             ),
         },
     };
@@ -106,7 +107,7 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
         .filter(|a| {
             !matches!(
                 a.to_ascii_lowercase().as_str(),
-                "--quick" | "--only" | "m4" | "m7"
+                "--quick" | "--only" | "m2" | "m3" | "m4" | "m7"
             )
         })
         .cloned()
@@ -132,6 +133,8 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
     let redis = reachable(redis.trim_start_matches("redis://")).then_some(redis);
     match only.as_deref() {
         Some("m7") => return bench::storm_only(quick),
+        Some("m2") => return bench::fanout_only(quick),
+        Some("m3") => return bench::latency_only(quick),
         Some(_) => return bench::persisted_only(quick, pg.as_deref()),
         None => {}
     }

@@ -4,7 +4,8 @@
 //! - `setup`: one community with N members (tokens written to a file);
 //! - `sessions`: identified gateway sessions from spread loopback addresses, timing every
 //!   timestamped message they receive; reads `report` / `quit` lines on stdin;
-//! - `send`: an open-loop sender (fixed schedule, latency counted from the scheduled time);
+//! - `send`: an open-loop sender (fixed schedule; latency counted from the moment each request is
+//!   issued, the lag behind the schedule reported apart);
 //! - `persist`: closed-loop senders measuring accepted messages per second;
 //! - `history`: history pages before random cursors.
 
@@ -306,6 +307,7 @@ async fn sessions(
 async fn send(api: api::Api, token: String, channel: String, rate: f64, seconds: f64) {
     let total = (rate * seconds).round() as u64;
     let http = Arc::new(stats::Hist::default());
+    let late = stats::Hist::default();
     let errors = Arc::new(AtomicU64::new(0));
     let start = tokio::time::Instant::now();
     let t0 = gateway::unix_us();
@@ -313,7 +315,11 @@ async fn send(api: api::Api, token: String, channel: String, rate: f64, seconds:
     for i in 0..total {
         let offset = Duration::from_secs_f64(i as f64 / rate);
         tokio::time::sleep_until(start + offset).await;
-        let scheduled = t0 + offset.as_micros() as u64;
+        // Latency counts from the moment the request is issued: the timer wheel wakes this loop up
+        // to a millisecond after the scheduled instant, which is the generator's delay, not the
+        // server's (reported apart as `late_us`). The schedule stays fixed (open loop).
+        let sent = gateway::unix_us();
+        late.record(sent.saturating_sub(t0 + offset.as_micros() as u64));
         let (api, token, channel, http, errors) = (
             api.clone(),
             token.clone(),
@@ -322,8 +328,8 @@ async fn send(api: api::Api, token: String, channel: String, rate: f64, seconds:
             errors.clone(),
         );
         inflight.push(tokio::spawn(async move {
-            let r = api.send(&token, &channel, &format!("lg {scheduled}")).await;
-            http.record(gateway::unix_us().saturating_sub(scheduled));
+            let r = api.send(&token, &channel, &format!("lg {sent}")).await;
+            http.record(gateway::unix_us().saturating_sub(sent));
             if r.is_err() {
                 errors.fetch_add(1, Ordering::Relaxed);
             }
@@ -334,7 +340,7 @@ async fn send(api: api::Api, token: String, channel: String, rate: f64, seconds:
     }
     emit(
         json!({"event": "sent", "messages": total, "errors": errors.load(Ordering::Relaxed),
-        "seconds": start.elapsed().as_secs_f64(), "http_us": http.summary()}),
+        "seconds": start.elapsed().as_secs_f64(), "http_us": http.summary(), "late_us": late.summary()}),
     );
 }
 
