@@ -2,7 +2,7 @@
 //! overwrites, one by one and as whole guilds' lists (READY, access snapshots), and memberships
 //! (a guild's roles with one user's member row and held roles); of user rows,
 //! which every message object names; of login tokens; and of the per-guild facts every READY
-//! repeats (member count, custom emoji). Only this crate writes those tables,
+//! repeats (member count, custom emoji, whether it has any active thread). Only this crate writes those tables,
 //! so every write drops what it touched after its transaction ends. A fill races a write safely:
 //! it takes a ticket (the invalidation generation) before reading and stores its row only if no
 //! invalidation happened meanwhile.
@@ -20,7 +20,7 @@
 //! with other nodes turns the cache off ([`crate::Store::disable_cache`]).
 
 use crate::{ChannelRow, EmojiRow, GuildRow, Membership, OverwriteRow, UserRow};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -62,6 +62,8 @@ struct Inner {
     member_counts: HashMap<i64, i64>,
     /// A guild's custom emoji, oldest first.
     emojis: HashMap<i64, Vec<EmojiRow>>,
+    /// Guilds known to have no unarchived thread (every GUILD_CREATE asks).
+    threadless: HashSet<i64>,
 }
 
 /// Permission to store a filled row; taken before the read.
@@ -253,6 +255,31 @@ impl Cache {
         });
     }
 
+    /// Whether the guild is known to have no unarchived thread.
+    pub(crate) fn threadless(&self, guild_id: i64) -> bool {
+        self.read(|i| i.threadless.contains(&guild_id).then_some(()))
+            .is_some()
+    }
+
+    pub(crate) fn fill_threadless(&self, t: Ticket, guild_id: i64) {
+        self.fill(t, |i| {
+            if i.threadless.len() >= CAP {
+                i.threadless.clear();
+            }
+            i.threadless.insert(guild_id);
+        });
+    }
+
+    /// A thread may have become active: in `guild_id`, or anywhere (`None`).
+    pub(crate) fn drop_threadless(&self, guild_id: Option<i64>) {
+        self.invalidate(|i| match guild_id {
+            Some(g) => {
+                i.threadless.remove(&g);
+            }
+            None => i.threadless.clear(),
+        });
+    }
+
     /// The account a token hash logs in, when cached and fresh.
     pub(crate) fn token(&self, hash: &[u8]) -> Option<UserRow> {
         self.read(|i| {
@@ -372,6 +399,7 @@ impl Cache {
             i.last_message.clear();
             i.member_counts.clear();
             i.emojis.clear();
+            i.threadless.clear();
         });
     }
 }

@@ -276,7 +276,11 @@ impl Db {
                     // a read() copy per page-cache miss: history pages jump around big tables.
                     .pragma("mmap_size", "2147418112")
                     .pragma("temp_store", "memory");
+                // A pool pings an idle connection before lending it out by default; on SQLite
+                // that is one more round trip to the connection's thread per query, and an
+                // in-process database cannot have hung up.
                 let write = SqlitePoolOptions::new()
+                    .test_before_acquire(false)
                     .max_connections(1)
                     .min_connections(1)
                     .idle_timeout(None)
@@ -290,6 +294,7 @@ impl Db {
                     });
                 }
                 let read = SqlitePoolOptions::new()
+                    .test_before_acquire(false)
                     .max_connections((*readers).max(1))
                     .min_connections(1)
                     .idle_timeout(None)

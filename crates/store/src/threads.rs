@@ -285,7 +285,9 @@ impl Store {
         for u in &n.members {
             add_member(&mut tx, t.channel_id, *u, t.created_at).await?;
         }
-        tx.commit().await
+        let done = tx.commit().await;
+        self.cache.drop_threadless(Some(t.guild_id));
+        done
     }
 
     /// A thread with its channel.
@@ -336,10 +338,20 @@ impl Store {
         guild_id: i64,
         limit: i64,
     ) -> Result<Vec<ThreadWithChannel>> {
+        if self.cache.threadless(guild_id) {
+            return Ok(vec![]);
+        }
+        let ticket = self.cache.ticket();
         let sql = joined_sql(
             "where t.guild_id = $1 and t.archived = $2 order by t.channel_id desc limit $3",
         );
         let rows: Vec<Joined> = self.db.all(sql, args![guild_id, false, limit]).await?;
+        if rows.is_empty()
+            && limit > 0
+            && let Some(t) = ticket
+        {
+            self.cache.fill_threadless(t, guild_id);
+        }
         Ok(rows.into_iter().map(ThreadWithChannel::from).collect())
     }
 
@@ -411,6 +423,10 @@ impl Store {
         }
         let done = tx.commit().await;
         self.cache.drop_channels(&[p.id]);
+        if !p.archived {
+            // The patch holds no guild id; unarchiving is rare.
+            self.cache.drop_threadless(None);
+        }
         done
     }
 

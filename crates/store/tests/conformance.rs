@@ -1292,3 +1292,49 @@ async fn cached_memberships_follow_joins_roles_edits_and_bans() -> R {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn active_threads_are_not_hidden_by_a_cached_empty_answer() -> R {
+    for (engine, s) in stores().await {
+        let created = 1_767_225_600_000;
+        s.create_user(user(1, "alice")).await?;
+        s.create_guild(guild(100, 1)).await?;
+        s.create_channel(&channel(200, 100, 15, None), &[]).await?;
+        let ids =
+            |rows: Vec<ThreadWithChannel>| rows.iter().map(|t| t.channel.id).collect::<Vec<_>>();
+        // Each answer is read (and an empty one remembered) before the write that must change it.
+        assert!(s.active_threads(100, 50).await?.is_empty(), "{engine}");
+        s.create_thread(&new_post(300, 100, 200, 1, created))
+            .await?;
+        assert_eq!(
+            ids(s.active_threads(100, 50).await?),
+            [300],
+            "{engine}: created"
+        );
+        let patch = |archived: bool| ThreadPatch {
+            id: 300,
+            name: "post".into(),
+            rate_limit_per_user: 0,
+            archived,
+            archive_at: created + 1,
+            auto_archive_duration: 4320,
+            auto_archive_at: created + 4320 * 60_000,
+            locked: false,
+            invitable: true,
+            pinned: false,
+            tags: None,
+        };
+        s.update_thread(&patch(true)).await?;
+        assert!(
+            s.active_threads(100, 50).await?.is_empty(),
+            "{engine}: archived"
+        );
+        s.update_thread(&patch(false)).await?;
+        assert_eq!(
+            ids(s.active_threads(100, 50).await?),
+            [300],
+            "{engine}: unarchived"
+        );
+    }
+    Ok(())
+}

@@ -4,7 +4,7 @@
 
 use crate::app::AppState;
 use crate::bus::{Audience, Event};
-use crate::gateway::session::Session;
+use crate::gateway::session::{Frame, Session, ws_text};
 use crate::gateway::{handoff, ready};
 use crate::service::{auth, presence, views};
 use coterie_model::gateway::{
@@ -16,10 +16,9 @@ use futures_util::StreamExt;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::Frame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 /// Client frames allowed per minute (Discord's limit); more closes with 4008.
@@ -30,11 +29,6 @@ const IDENTIFY_DEADLINE: Duration = Duration::from_secs(30);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames written per flush.
 const BATCH: usize = 64;
-/// Dispatches longer than this (most MESSAGE_CREATEs are shorter) go out as several WebSocket
-/// frames of at most this size, so the socket's write buffer never grows past it (it keeps its
-/// largest size for the connection's life, and READY's GUILD_CREATE would otherwise pin tens of
-/// KB per idle session).
-const FRAGMENT: usize = 2048;
 
 /// A gateway WebSocket (upgraded by `routes::gateway::upgrade`).
 pub type Ws = tokio_tungstenite::WebSocketStream<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
@@ -58,14 +52,9 @@ struct Conn {
 
 impl Conn {
     async fn send_text(&mut self, s: String) -> bool {
-        matches!(
-            timeout(
-                WRITE_TIMEOUT,
-                self.ws.send(Message::Text(Utf8Bytes::from(s)))
-            )
-            .await,
-            Ok(Ok(()))
-        )
+        let mut out = Vec::with_capacity(s.len() + 10);
+        ws_text(&mut out, &s);
+        self.write(&out).await
     }
 
     async fn close(&mut self, code: u16, reason: &'static str) {
@@ -76,28 +65,18 @@ impl Conn {
         let _ = timeout(WRITE_TIMEOUT, self.ws.send(Message::Close(Some(frame)))).await;
     }
 
-    /// Queues one text message, fragmented when long (see [`FRAGMENT`]).
-    async fn feed_text(
-        &mut self,
-        text: String,
-    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
-        if text.len() <= FRAGMENT {
-            return self.ws.feed(Message::Text(Utf8Bytes::from(text))).await;
-        }
-        let bytes = bytes::Bytes::from(text);
-        let mut start = 0;
-        while start < bytes.len() {
-            let end = (start + FRAGMENT).min(bytes.len());
-            let opcode = if start == 0 {
-                OpCode::Data(Data::Text)
-            } else {
-                OpCode::Data(Data::Continue)
-            };
-            let frame = Frame::message(bytes.slice(start..end), opcode, end == bytes.len());
-            self.ws.feed(Message::Frame(frame)).await?;
-            start = end;
-        }
-        Ok(())
+    /// Writes encoded text messages to the socket in one go; false if it failed or stalled.
+    ///
+    /// Data frames bypass the WebSocket library's write buffer, which would otherwise keep the
+    /// capacity of the largest write (READY) for the connection's life and cost a write call per
+    /// message: a batch of queued dispatches is one `write`. Whatever the library itself queued
+    /// (a pong, a close) is flushed first, so frames never interleave.
+    async fn write(&mut self, bytes: &[u8]) -> bool {
+        let write = async {
+            self.ws.flush().await.map_err(std::io::Error::other)?;
+            self.ws.get_mut().write_all(bytes).await
+        };
+        matches!(timeout(WRITE_TIMEOUT, write).await, Ok(Ok(())))
     }
 
     /// Counts a client frame; false when over the limit.
@@ -122,18 +101,11 @@ impl Conn {
             {
                 handoff::save(app, s, cp).await;
             }
+            let mut out = Vec::with_capacity(frames.iter().map(Frame::size_hint).sum());
             for f in &frames {
-                if timeout(WRITE_TIMEOUT, self.feed_text(f.render()))
-                    .await
-                    .map_or(true, |r| r.is_err())
-                {
-                    return false;
-                }
+                f.render_into(&mut out);
             }
-            if timeout(WRITE_TIMEOUT, self.ws.flush())
-                .await
-                .map_or(true, |r| r.is_err())
-            {
+            if !self.write(&out).await {
                 return false;
             }
             if !more {

@@ -30,22 +30,57 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// The JSON text of the frame.
+    /// Bytes [`Frame::render_into`] appends, give or take the sequence number's digits.
     #[must_use]
-    pub fn render(&self) -> String {
+    pub fn size_hint(&self) -> usize {
+        let d = match (&self.event.stripped, self.stripped) {
+            (Some(s), true) => s.len(),
+            _ => self.event.payload.len(),
+        };
+        d + self.event.name.len() + 50
+    }
+
+    /// Appends the frame's JSON text to `out`, as one WebSocket text message (see [`ws_text`]).
+    pub fn render_into(&self, out: &mut Vec<u8>) {
         let d: &str = match (&self.event.stripped, self.stripped) {
             (Some(s), true) => s,
             _ => &self.event.payload,
         };
-        let mut out = String::with_capacity(d.len() + self.event.name.len() + 40);
-        out.push_str("{\"op\":0,\"s\":");
-        out.push_str(&self.seq.to_string());
-        out.push_str(",\"t\":\"");
-        out.push_str(self.event.name);
-        out.push_str("\",\"d\":");
-        out.push_str(d);
-        out.push('}');
-        out
+        let seq = self.seq.to_string();
+        let parts: [&str; 7] = [
+            "{\"op\":0,\"s\":",
+            &seq,
+            ",\"t\":\"",
+            self.event.name,
+            "\",\"d\":",
+            d,
+            "}",
+        ];
+        ws_header(out, parts.iter().map(|p| p.len()).sum());
+        for p in parts {
+            out.extend_from_slice(p.as_bytes());
+        }
+    }
+}
+
+/// Appends a server-to-client WebSocket text message (one final frame, unmasked, RFC 6455 §5.2)
+/// holding `text` to `out`.
+pub fn ws_text(out: &mut Vec<u8>, text: &str) {
+    ws_header(out, text.len());
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// The header of a final, unmasked text frame whose payload is `len` bytes.
+fn ws_header(out: &mut Vec<u8>, len: usize) {
+    out.push(0x81);
+    if len < 126 {
+        out.push(len as u8);
+    } else if let Ok(short) = u16::try_from(len) {
+        out.push(126);
+        out.extend_from_slice(&short.to_be_bytes());
+    } else {
+        out.push(127);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
     }
 }
 
@@ -373,7 +408,27 @@ mod tests {
             stripped: false,
             replay: true,
         };
-        assert_eq!(f.render(), r#"{"op":0,"s":7,"t":"TEST","d":{"a":1}}"#);
+        let mut out = vec![];
+        f.render_into(&mut out);
+        let json = r#"{"op":0,"s":7,"t":"TEST","d":{"a":1}}"#;
+        assert_eq!(out[..2], [0x81, json.len() as u8]);
+        assert_eq!(&out[2..], json.as_bytes());
+    }
+
+    #[test]
+    fn text_messages_use_the_shortest_length_encoding() {
+        for (len, header) in [
+            (0, vec![0x81, 0]),
+            (125, vec![0x81, 125]),
+            (126, vec![0x81, 126, 0, 126]),
+            (65_535, vec![0x81, 126, 0xff, 0xff]),
+            (65_536, vec![0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0]),
+        ] {
+            let mut out = vec![];
+            ws_text(&mut out, &"x".repeat(len));
+            assert_eq!(out[..header.len()], header[..], "length {len}");
+            assert_eq!(out.len(), header.len() + len);
+        }
     }
 
     #[test]
