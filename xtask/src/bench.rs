@@ -521,49 +521,41 @@ fn single_node(sz: &Sizes) -> anyhow::Result<Value> {
     Ok(json!({"setup": made, "M1": m1, "M2": m2, "M3": m3, "M7": m7}))
 }
 
-/// M7 alone (`cargo xtask bench --only m7`): a fresh SQLite node and community, then the storm.
-/// Prints the figures; bench/results.json (the whole suite's record) is left as it is.
-pub fn storm_only(quick: bool) -> anyhow::Result<()> {
+/// One metric alone (`cargo xtask bench --only m2|m3|m7`): a fresh SQLite node and community, then
+/// fan-out (the M1 sessions, the M2 steps), send → receive (100 listeners, five windows) or the
+/// reconnect storm. Prints the figures; bench/results.json (the whole suite's record) is left as it is.
+pub fn single(metric: &str, quick: bool) -> anyhow::Result<()> {
     let sz = if quick { &QUICK } else { &FULL };
-    let dir = data_dir("storm")?;
+    let dir = data_dir(metric)?;
     let (server, _) = Server::start(port(2), &sqlite_args(&dir))?;
     let (setup, _) = community(&server, &dir, sz)?;
-    eprintln!("  M7: reconnect storm of {} sessions", sz.m7_sessions);
-    let m7 = storm(server, &setup, sz.m7_sessions)?;
+    let figures = match metric {
+        "m2" => {
+            eprintln!("  M2: fan-out to {} members", sz.m1_sessions);
+            let (mut procs, _) = sessions(server.addr, &setup, sz.m1_sessions, 5_000, &[])?;
+            let m2 = fanout(&server.url(), &mut procs, &[server.pid()], &setup, sz)?;
+            for p in procs {
+                p.quit();
+            }
+            server.stop();
+            m2
+        }
+        "m3" => {
+            let addr = server.addr;
+            let m3 = latency(&server.url(), &|_| addr, &setup, 100, 1, 5)?;
+            server.stop();
+            m3
+        }
+        _ => {
+            eprintln!("  M7: reconnect storm of {} sessions", sz.m7_sessions);
+            storm(server, &setup, sz.m7_sessions)?
+        }
+    };
     let _ = std::fs::remove_dir_all(&dir);
-    println!("{}", json!({"commit": commit(), "M7": m7}));
-    Ok(())
-}
-
-/// M2 alone (`cargo xtask bench --only m2`): a fresh SQLite node, the M1 sessions, the fan-out steps.
-pub fn fanout_only(quick: bool) -> anyhow::Result<()> {
-    let sz = if quick { &QUICK } else { &FULL };
-    let dir = data_dir("fanout")?;
-    let (server, _) = Server::start(port(2), &sqlite_args(&dir))?;
-    let (setup, _) = community(&server, &dir, sz)?;
-    eprintln!("  M2: fan-out to {} members", sz.m1_sessions);
-    let (mut procs, _) = sessions(server.addr, &setup, sz.m1_sessions, 5_000, &[])?;
-    let m2 = fanout(&server.url(), &mut procs, &[server.pid()], &setup, sz)?;
-    for p in procs {
-        p.quit();
-    }
-    server.stop();
-    let _ = std::fs::remove_dir_all(&dir);
-    println!("{}", json!({"commit": commit(), "M2": m2}));
-    Ok(())
-}
-
-/// M3 alone (`cargo xtask bench --only m3`): a fresh SQLite node, 100 listeners, five windows.
-pub fn latency_only(quick: bool) -> anyhow::Result<()> {
-    let sz = if quick { &QUICK } else { &FULL };
-    let dir = data_dir("latency")?;
-    let (server, _) = Server::start(port(2), &sqlite_args(&dir))?;
-    let (setup, _) = community(&server, &dir, sz)?;
-    let addr = server.addr;
-    let m3 = latency(&server.url(), &|_| addr, &setup, 100, 1, 5)?;
-    server.stop();
-    let _ = std::fs::remove_dir_all(&dir);
-    println!("{}", json!({"commit": commit(), "M3": m3}));
+    let mut out = serde_json::Map::new();
+    out.insert("commit".into(), json!(commit()));
+    out.insert(metric.to_uppercase(), figures);
+    println!("{}", Value::Object(out));
     Ok(())
 }
 

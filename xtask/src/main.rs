@@ -132,10 +132,8 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
     let pg = reachable(&pg).then_some(pg);
     let redis = reachable(redis.trim_start_matches("redis://")).then_some(redis);
     match only.as_deref() {
-        Some("m7") => return bench::storm_only(quick),
-        Some("m2") => return bench::fanout_only(quick),
-        Some("m3") => return bench::latency_only(quick),
-        Some(_) => return bench::persisted_only(quick, pg.as_deref()),
+        Some("m4") => return bench::persisted_only(quick, pg.as_deref()),
+        Some(m) => return bench::single(m, quick),
         None => {}
     }
     bench::server_suite(quick, pg.as_deref(), redis.as_deref())?;
