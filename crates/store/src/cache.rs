@@ -257,8 +257,8 @@ impl Cache {
 
     /// Whether the guild is known to have no unarchived thread.
     pub(crate) fn threadless(&self, guild_id: i64) -> bool {
-        self.read(|i| i.threadless.contains(&guild_id).then_some(()))
-            .is_some()
+        self.read(|i| Some(i.threadless.contains(&guild_id)))
+            .unwrap_or(false)
     }
 
     pub(crate) fn fill_threadless(&self, t: Ticket, guild_id: i64) {

@@ -1,6 +1,6 @@
 //! One WebSocket connection: HELLO, IDENTIFY or RESUME, then a single task that writes queued
 //! dispatches, reads client frames and enforces heartbeats — no separate reader and writer tasks,
-//! and a 4 KiB read buffer, to keep idle connections small.
+//! and a small read buffer, to keep idle connections small.
 
 use crate::app::AppState;
 use crate::bus::{Audience, Event};

@@ -97,7 +97,7 @@ pub type Socket =
 
 /// Accepts a WebSocket upgrade (RFC 6455 checks; refusals name the supported version) and runs
 /// `serve` on the connection. Done here rather than with axum's extractor so connections can
-/// send raw frames (long gateway dispatches are fragmented, see `connection`).
+/// write its own dispatch frames (see `connection`).
 pub fn accept_websocket<F, Fut>(
     mut parts: Parts,
     config: tokio_tungstenite::tungstenite::protocol::WebSocketConfig,
