@@ -6,6 +6,11 @@ use coterie_server::config::{RegistrationMode, ServeArgs};
 use coterie_server::{clock::SystemClock, serve};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of glibc's malloc: per-thread heaps without arena locks; glibc's allocator was
+/// ~10 % of the server's CPU in the reconnect storm (docs/decisions.md, 77).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "coterie",

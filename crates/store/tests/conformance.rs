@@ -366,10 +366,41 @@ async fn reactions_and_mentions_are_counted_per_viewer() -> R {
         let mut r = msg(1002, 102, 1);
         r.mention_role_ids = vec![77];
         s.create_message(&r).await?;
-        assert_eq!(s.mention_count(2, 102, 0, &[]).await?, 2, "{engine}");
-        assert_eq!(s.mention_count(2, 102, 0, &[77]).await?, 3, "{engine}");
-        assert_eq!(s.mention_count(2, 102, 1000, &[77]).await?, 2, "{engine}");
-        assert_eq!(s.unread_count(102, 1000).await?, 2, "{engine}");
+        // (unread, mentions) in channel 102 as READY reads them.
+        let counts = |rs: Vec<coterie_store::ReadStateRow>| {
+            rs.iter()
+                .find(|r| r.channel_id == 102)
+                .map(|r| (r.unread, r.mentions))
+        };
+        assert_eq!(
+            counts(s.read_states(2).await?),
+            None,
+            "{engine}: not a member yet"
+        );
+        s.add_member(100, 2, 1, false, false).await?;
+        assert_eq!(
+            counts(s.read_states(2).await?),
+            Some((3, 2)),
+            "{engine}: the direct mention and @everyone"
+        );
+        s.create_role(&role(77, 100, 1, 0)).await?;
+        assert!(s.add_member_role(100, 2, 77).await?, "{engine}");
+        assert_eq!(
+            counts(s.read_states(2).await?),
+            Some((3, 3)),
+            "{engine}: and the role bob now holds"
+        );
+        s.ack(2, 102, 1000).await?;
+        assert_eq!(
+            counts(s.read_states(2).await?),
+            Some((2, 2)),
+            "{engine}: only what is after the ack"
+        );
+        assert_eq!(
+            counts(s.read_states(1).await?),
+            Some((3, 1)),
+            "{engine}: alice holds no role; @everyone counts for her too"
+        );
         assert!(s.add_reaction(1000, "👍", 1, 1).await?);
         assert!(!s.add_reaction(1000, "👍", 1, 2).await?);
         s.add_reaction(1000, "👍", 2, 3).await?;
@@ -398,13 +429,13 @@ async fn reactions_and_mentions_are_counted_per_viewer() -> R {
             2,
             "{engine}"
         );
-        s.add_member(100, 2, 1, false, false).await?;
-        s.ack(2, 102, 1001).await?;
+        s.ack(2, 102, 1002).await?;
         let rs = s.read_states(2).await?;
         assert!(
-            rs.iter()
-                .any(|r| r.channel_id == 102 && r.last_message_id == Some(1001)),
-            "{engine}"
+            rs.iter().any(|r| r.channel_id == 102
+                && r.last_message_id == Some(1002)
+                && (r.unread, r.mentions) == (0, 0)),
+            "{engine}: acknowledged up to the newest"
         );
     }
     Ok(())

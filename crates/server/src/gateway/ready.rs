@@ -77,7 +77,14 @@ pub async fn ready(
 
 /// Read states for every channel the user can see that has an ack or unread messages.
 async fn read_states(app: &AppState, user_id: i64) -> Result<ReadState, ApiError> {
-    let rows = app.store.read_states(user_id).await?;
+    // Never acknowledged and nothing to read: no entry, so no channel row or permission check.
+    let rows: Vec<_> = app
+        .store
+        .read_states(user_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.last_message_id.is_some() || r.unread > 0)
+        .collect();
     let channel_ids: Vec<i64> = rows.iter().map(|r| r.channel_id).collect();
     let channels: HashMap<i64, coterie_store::ChannelRow> = app
         .store
@@ -94,7 +101,6 @@ async fn read_states(app: &AppState, user_id: i64) -> Result<ReadState, ApiError
         let Some(ch) = channels.get(&r.channel_id) else {
             continue;
         };
-        let mut role_ids = vec![];
         if let Some(gid) = ch.guild_id {
             if let std::collections::hash_map::Entry::Vacant(e) = ctxs.entry(gid) {
                 e.insert(match GuildCtx::load(app, gid, user_id).await {
@@ -113,28 +119,12 @@ async fn read_states(app: &AppState, user_id: i64) -> Result<ReadState, ApiError
             if !ctx.in_channel(ch, &ows).contains(Permissions::VIEW_CHANNEL) {
                 continue;
             }
-            role_ids = ctx.member.roles.clone();
-        }
-        let acked = r.last_message_id.unwrap_or(0);
-        let newest = r.channel_last_message_id.unwrap_or(0);
-        let (unread, mentions) = if newest > acked {
-            (
-                app.store.unread_count(ch.id, acked).await?,
-                app.store
-                    .mention_count(user_id, ch.id, acked, &role_ids)
-                    .await?,
-            )
-        } else {
-            (0, 0)
-        };
-        if r.last_message_id.is_none() && unread == 0 {
-            continue;
         }
         entries.push(ReadStateEntry {
             id: Snowflake::from_i64(ch.id),
             last_message_id: r.last_message_id.map(Snowflake::from_i64),
-            mention_count: mentions as u64,
-            unread_count: unread as u64,
+            mention_count: r.mentions.max(0) as u64,
+            unread_count: r.unread.max(0) as u64,
             last_pin_timestamp: ch.last_pin_at.map(Timestamp),
         });
     }
