@@ -15,8 +15,9 @@
 //!   PostgreSQL), the media benchmark (examples/media_bench.rs: 12-megapixel JPEG thumbnail time,
 //!   1 MB upload throughput; writes bench/media-results.json) and the web benchmark (web/e2e/bench.mjs: first paint,
 //!   bundle size, scroll frame times; writes bench/web-results.json).
-//!   `--only m2|m3|m4|m7` runs just that metric (fan-out, send → receive, persisted messages, the
-//!   reconnect storm) on a fresh server and prints the figures.
+//!   `--only m2|m3|m4|m7` runs just that metric (fan-out — after M1's idle sessions, measured on the
+//!   same sessions —, send → receive, persisted messages, the reconnect storm) on a fresh server and
+//!   prints the figures.
 
 mod bench;
 
@@ -98,7 +99,7 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
         Some(i) => match rest.get(i + 1).map(|m| m.to_ascii_lowercase()).as_deref() {
             Some(m @ ("m2" | "m3" | "m4" | "m7")) => Some(m.to_owned()),
             _ => bail!(
-                "--only takes one metric: m2 (fan-out), m3 (send → receive), m4 (persisted messages) or m7 (the reconnect storm)"
+                "--only takes one metric: m2 (M1 then fan-out), m3 (send → receive), m4 (persisted messages) or m7 (the reconnect storm)"
             ),
         },
     };

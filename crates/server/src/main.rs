@@ -6,11 +6,6 @@ use coterie_server::config::{RegistrationMode, ServeArgs};
 use coterie_server::{clock::SystemClock, serve};
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc instead of glibc's malloc: per-thread heaps without arena locks; glibc's allocator was
-/// ~10 % of the server's CPU in the reconnect storm (docs/decisions.md, 77).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Debug, Parser)]
 #[command(
     name = "coterie",
@@ -77,6 +72,38 @@ fn init_logs(json: bool) {
     }
 }
 
+/// Hands memory glibc's malloc holds free back to the system (docs/decisions.md, 79).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod trim {
+    use std::time::{Duration, Instant};
+
+    /// How often.
+    const EVERY: Duration = Duration::from_secs(30);
+
+    #[expect(unsafe_code, reason = "declaring a glibc function")]
+    unsafe extern "C" {
+        /// glibc: releases free memory at the top of the heap and, since 2.8, every whole free page
+        /// inside each arena (madvise). Returns 1 when some memory was released.
+        fn malloc_trim(pad: usize) -> i32;
+    }
+
+    /// Every [`EVERY`], for the life of the process.
+    pub fn run() {
+        loop {
+            std::thread::sleep(EVERY);
+            let t = Instant::now();
+            // SAFETY: malloc_trim takes no pointers and is thread-safe (it locks each arena).
+            #[expect(unsafe_code, reason = "glibc's malloc_trim has no safe binding in std")]
+            let released = unsafe { malloc_trim(0) };
+            tracing::debug!(
+                released,
+                took_us = t.elapsed().as_micros() as u64,
+                "malloc_trim"
+            );
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -93,6 +120,8 @@ async fn main() -> anyhow::Result<()> {
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", running.addr));
             tracing::info!(addr = %running.addr, "Coterie is listening");
+            #[cfg(all(target_os = "linux", target_env = "gnu"))]
+            std::thread::spawn(trim::run);
             println!(
                 "Coterie is running at {url}  (API: {url}/api/v10, gateway: {})",
                 url.replacen("http", "ws", 1)
