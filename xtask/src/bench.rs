@@ -533,8 +533,9 @@ fn single_node(sz: &Sizes) -> anyhow::Result<Value> {
 }
 
 /// One metric alone (`cargo xtask bench --only m2|m3|m7`): a fresh SQLite node and community, then
-/// idle sessions and fan-out (M1, then the M2 steps on the same sessions), send → receive (100 listeners, five windows) or the
-/// reconnect storm. Prints the figures; bench/results.json (the whole suite's record) is left as it is.
+/// idle sessions and fan-out (M1, then the M2 steps on the same sessions), send → receive (100
+/// listeners, five windows) or the reconnect storm. Prints the figures; bench/results.json (the
+/// whole suite's record) is left as it is.
 pub fn single(metric: &str, quick: bool) -> anyhow::Result<()> {
     let sz = if quick { &QUICK } else { &FULL };
     let dir = data_dir(metric)?;

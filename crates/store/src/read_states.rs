@@ -20,15 +20,15 @@ impl Store {
         Ok(())
     }
 
-    /// For every channel the user can reach through guild membership or DMs: the ack, the
-    /// channel's newest message, and — where something is newer than the ack — how many messages
-    /// are unread (capped at [`UNREAD_CAP`]) and how many of them mention the user directly, one
-    /// of the roles they hold in that guild, or everyone. One query, however many channels:
+    /// For every channel the user can reach through guild membership or DMs: the ack and — where
+    /// the channel's newest message is past it — how many messages are unread (capped at
+    /// [`UNREAD_CAP`]) and how many of them mention the user directly, one of the roles they hold
+    /// in that guild, or everyone. One query, however many channels:
     /// READY needs this for every channel at once. Permission filtering happens in the caller.
     pub async fn read_states(&self, user_id: i64) -> Result<Vec<ReadStateRow>> {
         self.db
             .all(
-                "select c.id as channel_id, rs.last_message_id, c.last_message_id as channel_last_message_id, \
+                "select c.id as channel_id, rs.last_message_id, \
                  case when c.last_message_id > coalesce(rs.last_message_id, 0) then \
                  (select count(*) from (select 1 from messages m where m.channel_id = c.id \
                  and m.id > coalesce(rs.last_message_id, 0) limit $2) u) else 0 end as unread, \

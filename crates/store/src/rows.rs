@@ -340,8 +340,6 @@ pub struct ReadStateRow {
     pub channel_id: i64,
     /// Acknowledged up to.
     pub last_message_id: Option<i64>,
-    /// Channel's newest message.
-    pub channel_last_message_id: Option<i64>,
     /// Messages after the ack, capped at 1,000 (0 when none is newer).
     pub unread: i64,
     /// Of those, the ones mentioning the user, a role they hold, or everyone.
