@@ -81,10 +81,44 @@ fn build_web() -> anyhow::Result<()> {
     status(b, "building the web client")
 }
 
-fn run(rest: &[String]) -> anyhow::Result<()> {
-    if !std::path::Path::new("web/dist/index.html").exists() {
-        build_web()?;
+/// Newest modification time of the files under `path` (the path itself when it is a file).
+fn newest(path: &std::path::Path) -> Option<std::time::SystemTime> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_dir() {
+        return meta.modified().ok();
     }
+    std::fs::read_dir(path)
+        .ok()?
+        .flatten()
+        .filter_map(|e| newest(&e.path()))
+        .max()
+}
+
+/// Builds the web client when web/dist is missing or older than its sources. An unchanged build
+/// keeps dist's modification times, so the server's build script does not re-run and the release
+/// binary is not linked again.
+fn build_web_if_stale() -> anyhow::Result<()> {
+    let built = newest(std::path::Path::new("web/dist/index.html"));
+    let sources = [
+        "web/src",
+        "web/index.html",
+        "web/package.json",
+        "web/package-lock.json",
+        "web/tsconfig.json",
+        "web/vite.config.ts",
+        "web/public",
+    ]
+    .iter()
+    .filter_map(|p| newest(std::path::Path::new(p)))
+    .max();
+    match (built, sources) {
+        (Some(b), Some(s)) if b >= s => Ok(()),
+        _ => build_web(),
+    }
+}
+
+fn run(rest: &[String]) -> anyhow::Result<()> {
+    build_web_if_stale()?;
     let mut c = cargo();
     c.args(["run", "--release", "--bin", "coterie", "--", "serve"]);
     c.args(rest.iter().filter(|a| *a != "--"));
@@ -114,7 +148,7 @@ fn bench(rest: &[String]) -> anyhow::Result<()> {
         .cloned()
         .collect();
     let messages = rest.first().map_or("5000", String::as_str);
-    build_web()?;
+    build_web_if_stale()?;
     let mut build = cargo();
     build.args([
         "build",

@@ -27,6 +27,11 @@ pub struct ServeArgs {
     #[arg(long, env = "COTERIE_DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// SQLite reader connections (reads run in parallel beside the one writer). Each maps the
+    /// database file, so its pages count once per reader in the process's RSS. [default: 4]
+    #[arg(long, env = "COTERIE_SQLITE_READERS")]
+    pub sqlite_readers: Option<u32>,
+
     /// Redis for running several nodes (`redis://127.0.0.1:6379`): the event bus goes through it.
     /// Without it the node is alone (in-process bus).
     #[arg(long, env = "COTERIE_REDIS_URL")]
@@ -169,6 +174,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender.
     pub mail_from: Option<String>,
+    /// SQLite reader connections.
+    pub sqlite_readers: u32,
     /// Node id.
     pub node_id: u16,
     /// Whether the node id was given; on PostgreSQL without it, the node leases one.
@@ -320,6 +327,7 @@ impl ServeArgs {
             log_json,
             smtp_url: pick!(smtp_url).filter(|s| !s.is_empty()),
             mail_from: pick!(mail_from),
+            sqlite_readers: pick!(sqlite_readers).unwrap_or(4).clamp(1, 64),
             node_id,
             node_id_given,
             unfurl: match pick!(unfurl) {

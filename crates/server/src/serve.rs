@@ -26,7 +26,7 @@ pub fn db_config(c: &Config) -> DbConfig {
         },
         None => DbConfig::Sqlite {
             path: Some(c.data_dir.join("coterie.db")),
-            readers: 8,
+            readers: c.sqlite_readers,
         },
     }
 }
