@@ -46,8 +46,29 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// A cargo command without the variables `cargo run` set for xtask itself: build scripts that
+/// watch them (ring's watches `CARGO_MANIFEST_DIR` and `CARGO_PKG_*`) would otherwise see a change
+/// between `cargo build` and `cargo xtask`, and everything above them would be rebuilt each time.
 fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for (k, _) in std::env::vars_os() {
+        let Some(k) = k.to_str() else { continue };
+        if k.starts_with("CARGO_PKG_")
+            || matches!(
+                k,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_MANIFEST_LINKS"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "OUT_DIR"
+            )
+        {
+            c.env_remove(k);
+        }
+    }
+    c
 }
 
 fn status(mut c: Command, what: &str) -> anyhow::Result<()> {

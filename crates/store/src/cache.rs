@@ -145,6 +145,22 @@ impl Cache {
         self.read(|i| i.channels.get(&id).cloned())
     }
 
+    /// The cached channels among `ids`, and the ids still to read.
+    pub(crate) fn channels(&self, ids: &[i64]) -> (Vec<ChannelRow>, Vec<i64>) {
+        if !self.enabled.load(Ordering::Relaxed) {
+            return (vec![], ids.to_vec());
+        }
+        let i = self.lock();
+        let (mut found, mut missing) = (Vec::new(), Vec::new());
+        for id in ids {
+            match i.channels.get(id) {
+                Some(c) => found.push(c.clone()),
+                None => missing.push(*id),
+            }
+        }
+        (found, missing)
+    }
+
     pub(crate) fn overwrites(&self, channel_id: i64) -> Option<Vec<OverwriteRow>> {
         self.read(|i| i.overwrites.get(&channel_id).cloned())
     }
@@ -317,12 +333,18 @@ impl Cache {
     }
 
     pub(crate) fn fill_channel(&self, t: Ticket, row: &ChannelRow) {
+        self.fill_channels(t, std::slice::from_ref(row));
+    }
+
+    pub(crate) fn fill_channels(&self, t: Ticket, rows: &[ChannelRow]) {
         self.fill(t, |i| {
-            let mut row = row.clone();
-            if let Some(&newest) = i.last_message.get(&row.id) {
-                row.last_message_id = row.last_message_id.max(Some(newest));
+            for row in rows {
+                let mut row = row.clone();
+                if let Some(&newest) = i.last_message.get(&row.id) {
+                    row.last_message_id = row.last_message_id.max(Some(newest));
+                }
+                put_capped(&mut i.channels, row.id, row);
             }
-            put_capped(&mut i.channels, row.id, row);
         });
     }
 

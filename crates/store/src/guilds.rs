@@ -673,18 +673,27 @@ impl Store {
         Ok(done? > 0)
     }
 
-    /// Several channels by id.
+    /// Several channels by id (those that exist), ordered by id. Cached rows are not read again.
     pub async fn channels(&self, ids: &[i64]) -> Result<Vec<ChannelRow>> {
-        if ids.is_empty() {
-            return Ok(vec![]);
+        let (mut rows, missing) = self.cache.channels(ids);
+        if !missing.is_empty() {
+            let ticket = self.cache.ticket();
+            let sql = format!(
+                "select {CHANNEL_COLS} from channels where id in ({})",
+                placeholders(1, missing.len())
+            );
+            let read: Vec<ChannelRow> = self
+                .db
+                .all(sql, missing.iter().map(|i| (*i).into()).collect())
+                .await?;
+            if let Some(t) = ticket {
+                self.cache.fill_channels(t, &read);
+            }
+            rows.extend(read);
         }
-        let sql = format!(
-            "select {CHANNEL_COLS} from channels where id in ({})",
-            placeholders(1, ids.len())
-        );
-        self.db
-            .all(sql, ids.iter().map(|i| (*i).into()).collect())
-            .await
+        rows.sort_unstable_by_key(|c| c.id);
+        rows.dedup_by_key(|c| c.id);
+        Ok(rows)
     }
 }
 
