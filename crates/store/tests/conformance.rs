@@ -907,11 +907,20 @@ async fn cached_guild_channel_and_overwrite_rows_follow_every_write() -> R {
             Some(c.clone()),
             "{engine}"
         );
+        // Several by id (an unknown id is left out), read and cached before the next write.
+        let newest = |rows: Vec<ChannelRow>| {
+            rows.into_iter()
+                .map(|c| (c.id, c.last_message_id))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(newest(s.channels(&[102, 999]).await?), [(102, Some(1002))]);
         s.create_message(&msg(1003, 102, 1)).await?;
         let in_list = listed(s.guild_channels(100).await?).and_then(|c| c.last_message_id);
         assert_eq!(in_list, Some(1003), "{engine}");
         let alone = s.channel(102).await?.and_then(|c| c.last_message_id);
         assert_eq!(alone, Some(1003), "{engine}");
+        let several = newest(s.channels(&[999, 102]).await?);
+        assert_eq!(several, [(102, Some(1003))], "{engine}");
 
         assert!(s.overwrites(102).await?.is_empty());
         assert!(s.guild_overwrites(100).await?.is_empty());
@@ -954,13 +963,28 @@ async fn cached_guild_channel_and_overwrite_rows_follow_every_write() -> R {
         assert!(s.set_pinned(102, 1001, Some(77)).await?);
         let pin = s.channel(102).await?.and_then(|c| c.last_pin_at);
         assert_eq!(pin, Some(77), "{engine}");
+        let pins: Vec<_> = s
+            .channels(&[102])
+            .await?
+            .iter()
+            .map(|c| c.last_pin_at)
+            .collect();
+        assert_eq!(pins, [Some(77)], "{engine}");
         s.set_channel_positions(100, &[(102, 9, None)]).await?;
         assert_eq!(s.channel(102).await?.map(|c| c.position), Some(9));
         let last = s.guild_channels(100).await?.last().map(|c| c.id);
         assert_eq!(last, Some(102), "{engine}");
         assert_eq!(s.channel(102).await?.and_then(|c| c.parent_id), Some(101));
+        let ids = |rows: Vec<ChannelRow>| rows.into_iter().map(|c| c.id).collect::<Vec<_>>();
+        assert_eq!(ids(s.channels(&[102, 101]).await?), [101, 102], "{engine}");
         s.delete_channel(101).await?;
         assert_eq!(s.channel(101).await?.map(|c| c.id), None, "{engine}");
+        let left = s.channels(&[101, 102]).await?;
+        assert_eq!(
+            left.iter().map(|c| (c.id, c.parent_id)).collect::<Vec<_>>(),
+            [(102, None)],
+            "{engine}"
+        );
         assert_eq!(s.channel(102).await?.and_then(|c| c.parent_id), None);
         assert_eq!(s.guild_channels(100).await?.len(), 3, "{engine}");
 
