@@ -100,6 +100,15 @@ pub struct Membership {
     pub held: Vec<i64>,
 }
 
+/// Where a user is ([`Store::user_reach`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserReach {
+    /// Communities the user is a member of.
+    pub guilds: Vec<i64>,
+    /// Their DM and group DM channels.
+    pub dm_channels: Vec<i64>,
+}
+
 /// A channel's new state plus, optionally, its complete new set of overwrites.
 #[derive(Debug, Clone)]
 pub struct ChannelPatch {
@@ -201,6 +210,30 @@ impl Store {
     /// Guilds a user is a member of.
     pub async fn user_guilds(&self, user_id: i64) -> Result<Vec<GuildRow>> {
         self.db.all(SELECT_USER_GUILDS, args![user_id]).await
+    }
+
+    /// The ids of the communities a user is a member of and of their DM channels, both
+    /// ascending, in one query (IDENTIFY needs both before anything else).
+    pub async fn user_reach(&self, user_id: i64) -> Result<UserReach> {
+        #[derive(sqlx::FromRow)]
+        struct Reach {
+            id: i64,
+            dm: bool,
+        }
+        let rows: Vec<Reach> = self
+            .db
+            .all(
+                "select guild_id as id, false as dm from members where user_id = $1 \
+                 union all select channel_id as id, true as dm from dm_recipients where user_id = $1 \
+                 order by id",
+                args![user_id],
+            )
+            .await?;
+        let (dms, guilds): (Vec<Reach>, Vec<Reach>) = rows.into_iter().partition(|r| r.dm);
+        Ok(UserReach {
+            guilds: guilds.into_iter().map(|r| r.id).collect(),
+            dm_channels: dms.into_iter().map(|r| r.id).collect(),
+        })
     }
 
     /// Applies a patch; returns the new row.

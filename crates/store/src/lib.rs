@@ -34,7 +34,7 @@ pub use comments::{CommentRow, CommentSort, MAX_DEPTH};
 pub use db::{DbConfig, Engine};
 pub use error::StoreError;
 pub use events::EventWithCount;
-pub use guilds::{ChannelPatch, GuildPatch, Membership, NewGuild};
+pub use guilds::{ChannelPatch, GuildPatch, Membership, NewGuild, UserReach};
 pub use invites::InviteUse;
 pub use media::{AttachmentRow, EmojiRow};
 pub use members::MemberPatch;

@@ -482,6 +482,30 @@ async fn dms_are_opened_once_per_pair() -> R {
         assert_eq!(a.id, b.id, "{engine}");
         assert_eq!(s.dm_recipients(500).await?, vec![1, 2], "{engine}");
         assert_eq!(s.user_dm_channels(2).await?.len(), 1, "{engine}");
+
+        // What IDENTIFY reads first: communities and DM channels in one query.
+        assert_eq!(
+            s.user_reach(2).await?,
+            UserReach {
+                guilds: vec![],
+                dm_channels: vec![500]
+            }
+        );
+        s.create_guild(guild(300, 1)).await?;
+        s.create_guild(guild(200, 2)).await?;
+        assert!(s.add_member(300, 2, 7, false, false).await?);
+        let reach = s.user_reach(2).await?;
+        assert_eq!(reach.guilds, [200, 300], "{engine}");
+        assert_eq!(reach.dm_channels, [500], "{engine}");
+        assert!(s.remove_member(300, 2).await?);
+        assert!(s.remove_dm_recipient(500, 2).await?);
+        let reach = s.user_reach(2).await?;
+        assert_eq!(
+            (reach.guilds, reach.dm_channels),
+            (vec![200], vec![]),
+            "{engine}"
+        );
+        assert_eq!(s.user_reach(1).await?.guilds, [300], "{engine}");
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ use coterie_model::{Intents, Snowflake};
 use futures_util::SinkExt;
 use futures_util::StreamExt;
 use serde_json::json;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -50,19 +51,27 @@ struct Conn {
     window_start: Instant,
 }
 
+/// A boxed future: rare steps of a connection (a heartbeat ACK, a close) are not sized into the
+/// task every idle session keeps.
+type Rare<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
 impl Conn {
-    async fn send_text(&mut self, s: String) -> bool {
-        let mut out = Vec::with_capacity(s.len() + 10);
-        ws_text(&mut out, &s);
-        self.write(&out).await
+    fn send_text(&mut self, s: String) -> Rare<'_, bool> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(s.len() + 10);
+            ws_text(&mut out, &s);
+            self.write(&out).await
+        })
     }
 
-    async fn close(&mut self, code: u16, reason: &'static str) {
-        let frame = CloseFrame {
-            code: code.into(),
-            reason: Utf8Bytes::from_static(reason),
-        };
-        let _ = timeout(WRITE_TIMEOUT, self.ws.send(Message::Close(Some(frame)))).await;
+    fn close(&mut self, code: u16, reason: &'static str) -> Rare<'_, ()> {
+        Box::pin(async move {
+            let frame = CloseFrame {
+                code: code.into(),
+                reason: Utf8Bytes::from_static(reason),
+            };
+            let _ = timeout(WRITE_TIMEOUT, self.ws.send(Message::Close(Some(frame)))).await;
+        })
     }
 
     /// Writes encoded text messages to the socket in one go; false if it failed or stalled.
@@ -161,15 +170,13 @@ pub fn serve(app: AppState, ws: Ws, params: Params) -> impl Future<Output = ()> 
                 Err(Some((code, reason))) => return c.close(code, reason).await,
                 Err(None) => return,
             };
-        let mut deadline = Instant::now() + grace;
-
-        // Attached: write dispatches, read client frames.
+        // Attached: write dispatches, read client frames. The heartbeat timer and the shutdown
+        // watch live across wake-ups (moved on each heartbeat), rather than being registered
+        // and dropped again on every dispatch written.
+        let heartbeat = sleep_until(Instant::now() + grace);
+        let restart = shutdown.changed();
+        tokio::pin!(heartbeat, restart);
         loop {
-            if *shutdown.borrow() {
-                let _ = c.send_text(r#"{"op":7,"d":null}"#.to_owned()).await;
-                c.close(close::UNKNOWN_ERROR, "Server restarting").await;
-                return detach(&session, generation);
-            }
             tokio::select! {
                 () = session.notify.notified() => {
                     let (kick, current) = {
@@ -186,7 +193,9 @@ pub fn serve(app: AppState, ws: Ws, params: Params) -> impl Future<Output = ()> 
                         c.close(code, "Closed by server").await;
                         return detach(&session, generation);
                     }
-                    if !c.flush_session(&app, &session).await {
+                    // Boxed too: one small allocation per wake-up, against a task that is
+                    // 300 bytes larger for every idle session.
+                    if !Box::pin(c.flush_session(&app, &session)).await {
                         return detach(&session, generation);
                     }
                 }
@@ -218,11 +227,11 @@ pub fn serve(app: AppState, ws: Ws, params: Params) -> impl Future<Output = ()> 
                     let d = frame.d.map(|d| d.get()).unwrap_or("null");
                     let step = match frame.op {
                         op::HEARTBEAT => {
-                            deadline = Instant::now() + grace;
+                            heartbeat.as_mut().reset(Instant::now() + grace);
                             if let Ok(Some(seq)) = serde_json::from_str::<Option<u64>>(d)
                                 && let Some(cp) = session.ack(seq, || app.sessions.position())
                             {
-                                handoff::save(&app, &session, cp).await;
+                                Box::pin(handoff::save(&app, &session, cp)).await;
                             }
                             if c.send_text(r#"{"op":11}"#.to_owned()).await { Step::Continue } else { return detach(&session, generation) }
                         }
@@ -243,11 +252,16 @@ pub fn serve(app: AppState, ws: Ws, params: Params) -> impl Future<Output = ()> 
                         return detach(&session, generation);
                     }
                 }
-                () = sleep_until(deadline) => {
+                () = &mut heartbeat => {
                     c.close(close::SESSION_TIMED_OUT, "Session timed out").await;
                     return detach(&session, generation);
                 }
-                _ = shutdown.changed() => {}
+                // A restart (or a server that is going away).
+                _ = &mut restart => {
+                    let _ = c.send_text(r#"{"op":7,"d":null}"#.to_owned()).await;
+                    c.close(close::UNKNOWN_ERROR, "Server restarting").await;
+                    return detach(&session, generation);
+                }
             }
         }
     }
@@ -396,10 +410,10 @@ async fn identify(
         shard,
         hash,
     ));
-    let Ok(all_guilds) = app.store.user_guilds(user.id).await else {
+    let Ok(reach) = app.store.user_reach(user.id).await else {
         return Err((close::UNKNOWN_ERROR, "Try again"));
     };
-    let all_guilds: Vec<i64> = all_guilds.into_iter().map(|g| g.id).collect();
+    let all_guilds = reach.guilds;
     let guilds: Vec<i64> = all_guilds
         .iter()
         .copied()
@@ -427,7 +441,10 @@ async fn identify(
         app,
         &session,
         &user,
-        &guilds,
+        ready::Scope {
+            guilds: &guilds,
+            dms: &reach.dm_channels,
+        },
         params,
         id.large_threshold.unwrap_or(50),
     )
@@ -449,11 +466,11 @@ async fn build_ready(
     app: &AppState,
     s: &Session,
     user: &coterie_store::UserRow,
-    guilds: &[i64],
+    scope: ready::Scope<'_>,
     params: &Params,
     large: u32,
 ) -> anyhow::Result<Vec<Arc<Event>>> {
-    let r = ready::ready(app, user, guilds, &s.id, s.shard, params.resume_url.clone())
+    let r = ready::ready(app, user, scope, &s.id, s.shard, params.resume_url.clone())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut out = vec![Arc::new(Event::new(
@@ -463,7 +480,7 @@ async fn build_ready(
         0,
     ))];
     let presences = s.intents.has(Intents::GUILD_PRESENCES);
-    for g in guilds {
+    for g in scope.guilds {
         if let Some(gc) = ready::guild_create(app, *g, user.id, user.bot, presences, large)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -723,9 +740,9 @@ mod tests {
     }
 
     /// Every idle session keeps its connection task's future (M1 counts it per session): what
-    /// only the handshake or rare frames need (IDENTIFY, RESUME, member requests, voice) is boxed
-    /// rather than sized into it, and `serve` takes care that its arguments are not kept twice.
-    /// 1,552 bytes before both; the WebSocket alone is ~330.
+    /// only the handshake or rare steps need (IDENTIFY, RESUME, member requests, voice, closes,
+    /// heartbeat ACKs, writes) is boxed rather than sized into it, and `serve` takes care that its
+    /// arguments are not kept twice. 1,552 bytes before; the WebSocket alone is ~330.
     #[test]
     fn an_idle_connection_task_stays_small() {
         let serve = future_size(serve);

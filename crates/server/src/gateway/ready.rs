@@ -16,16 +16,26 @@ use std::collections::HashMap;
 /// Member lists are sent whole up to this many members (Discord's `large_threshold` maximum).
 pub const MAX_LARGE_THRESHOLD: u32 = 250;
 
+/// What a session's READY covers: the communities in its shard and the user's DM channels.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// Community ids.
+    pub guilds: &'a [i64],
+    /// DM and group DM channel ids.
+    pub dms: &'a [i64],
+}
+
 /// READY for a session.
 pub async fn ready(
     app: &AppState,
     user: &UserRow,
-    guild_ids: &[i64],
+    scope: Scope<'_>,
     session_id: &str,
     shard: [u32; 2],
     resume_url: String,
 ) -> Result<Ready, ApiError> {
-    let dms = app.store.user_dm_channels(user.id).await?;
+    let guild_ids = scope.guilds;
+    let dms = app.store.channels(scope.dms).await?;
     let mut private_channels = Vec::with_capacity(dms.len());
     for c in &dms {
         let rec = app
