@@ -170,13 +170,15 @@ pub fn serve(app: AppState, ws: Ws, params: Params) -> impl Future<Output = ()> 
                 Err(Some((code, reason))) => return c.close(code, reason).await,
                 Err(None) => return,
             };
-        // Attached: write dispatches, read client frames. The heartbeat timer and the shutdown
-        // watch live across wake-ups (moved on each heartbeat), rather than being registered
-        // and dropped again on every dispatch written.
-        let heartbeat = sleep_until(Instant::now() + grace);
-        let restart = shutdown.changed();
-        tokio::pin!(heartbeat, restart);
+        let mut deadline = Instant::now() + grace;
+
+        // Attached: write dispatches, read client frames.
         loop {
+            if *shutdown.borrow() {
+                let _ = c.send_text(r#"{"op":7,"d":null}"#.to_owned()).await;
+                c.close(close::UNKNOWN_ERROR, "Server restarting").await;
+                return detach(&session, generation);
+            }
             tokio::select! {
                 () = session.notify.notified() => {
                     let (kick, current) = {
@@ -193,9 +195,7 @@ pub fn serve(app: AppState, ws: Ws, params: Params) -> impl Future<Output = ()> 
                         c.close(code, "Closed by server").await;
                         return detach(&session, generation);
                     }
-                    // Boxed too: one small allocation per wake-up, against a task that is
-                    // 300 bytes larger for every idle session.
-                    if !Box::pin(c.flush_session(&app, &session)).await {
+                    if !c.flush_session(&app, &session).await {
                         return detach(&session, generation);
                     }
                 }
@@ -227,7 +227,7 @@ pub fn serve(app: AppState, ws: Ws, params: Params) -> impl Future<Output = ()> 
                     let d = frame.d.map(|d| d.get()).unwrap_or("null");
                     let step = match frame.op {
                         op::HEARTBEAT => {
-                            heartbeat.as_mut().reset(Instant::now() + grace);
+                            deadline = Instant::now() + grace;
                             if let Ok(Some(seq)) = serde_json::from_str::<Option<u64>>(d)
                                 && let Some(cp) = session.ack(seq, || app.sessions.position())
                             {
@@ -252,16 +252,11 @@ pub fn serve(app: AppState, ws: Ws, params: Params) -> impl Future<Output = ()> 
                         return detach(&session, generation);
                     }
                 }
-                () = &mut heartbeat => {
+                () = sleep_until(deadline) => {
                     c.close(close::SESSION_TIMED_OUT, "Session timed out").await;
                     return detach(&session, generation);
                 }
-                // A restart (or a server that is going away).
-                _ = &mut restart => {
-                    let _ = c.send_text(r#"{"op":7,"d":null}"#.to_owned()).await;
-                    c.close(close::UNKNOWN_ERROR, "Server restarting").await;
-                    return detach(&session, generation);
-                }
+                _ = shutdown.changed() => {}
             }
         }
     }
@@ -741,7 +736,7 @@ mod tests {
 
     /// Every idle session keeps its connection task's future (M1 counts it per session): what
     /// only the handshake or rare steps need (IDENTIFY, RESUME, member requests, voice, closes,
-    /// heartbeat ACKs, writes) is boxed rather than sized into it, and `serve` takes care that its
+    /// heartbeat ACKs) is boxed rather than sized into it, and `serve` takes care that its
     /// arguments are not kept twice. 1,552 bytes before; the WebSocket alone is ~330.
     #[test]
     fn an_idle_connection_task_stays_small() {
