@@ -28,7 +28,7 @@ pub struct ServeArgs {
     pub database_url: Option<String>,
 
     /// SQLite reader connections (reads run in parallel beside the one writer). Each maps the
-    /// database file, so its pages count once per reader in the process's RSS. [default: 4]
+    /// database file, so its pages count once per reader in the process's RSS. 1–64. [default: 4]
     #[arg(long, env = "COTERIE_SQLITE_READERS")]
     pub sqlite_readers: Option<u32>,
 
@@ -285,6 +285,10 @@ impl ServeArgs {
         if node_id > 1023 {
             anyhow::bail!("node_id: must be 0–1023, got {node_id}");
         }
+        let sqlite_readers = pick!(sqlite_readers).unwrap_or(4);
+        if !(1..=64).contains(&sqlite_readers) {
+            anyhow::bail!("sqlite_readers: must be 1–64, got {sqlite_readers}");
+        }
         let public_url = pick!(public_url).map(|u| u.trim_end_matches('/').to_owned());
         if let Some(u) = &public_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
@@ -327,7 +331,7 @@ impl ServeArgs {
             log_json,
             smtp_url: pick!(smtp_url).filter(|s| !s.is_empty()),
             mail_from: pick!(mail_from),
-            sqlite_readers: pick!(sqlite_readers).unwrap_or(4).clamp(1, 64),
+            sqlite_readers,
             node_id,
             node_id_given,
             unfurl: match pick!(unfurl) {
