@@ -3,15 +3,13 @@
 //! so the clients cost the shared CPU as little as possible.
 
 use crate::stats::Hist;
-use futures_util::{SinkExt, StreamExt};
+use crate::ws::{Conn, Msg, opcode};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpSocket;
 use tokio::sync::{Semaphore, watch};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// Counters shared by every session of the process.
 #[derive(Default)]
@@ -64,6 +62,17 @@ fn stamp(d: &str) -> Option<u64> {
     let digits: &str = &d[at..];
     let end = digits.find(|c: char| !c.is_ascii_digit())?;
     digits[..end].parse().ok()
+}
+
+/// Reads HELLO: the heartbeat interval in milliseconds.
+async fn hello(ws: &mut Conn) -> anyhow::Result<u64> {
+    loop {
+        if let Some(Msg::Text(t)) = ws.reader.next()? {
+            let v: serde_json::Value = serde_json::from_slice(t)?;
+            return Ok(v["d"]["heartbeat_interval"].as_u64().unwrap_or(41_250));
+        }
+        anyhow::ensure!(ws.fill().await?, "no HELLO");
+    }
 }
 
 /// How one connection ended.
@@ -121,26 +130,17 @@ impl Client {
         let stream =
             tokio::time::timeout(Duration::from_secs(30), sock.connect(self.addr)).await??;
         stream.set_nodelay(true)?;
-        let config = WebSocketConfig::default()
-            .read_buffer_size(4096)
-            .write_buffer_size(0)
-            .max_message_size(Some(64 << 20));
-        let url = format!("ws://{}/?v=10&encoding=json", self.addr);
-        let (mut ws, _) = tokio::time::timeout(
+        let mut ws = tokio::time::timeout(
             Duration::from_secs(30),
-            tokio_tungstenite::client_async_with_config(url, stream, Some(config)),
+            Conn::upgrade(stream, self.addr, "/?v=10&encoding=json"),
         )
         .await??;
-        let hello = match tokio::time::timeout(Duration::from_secs(30), ws.next()).await? {
-            Some(Ok(Message::Text(t))) => t,
-            _ => anyhow::bail!("no HELLO"),
-        };
-        let v: serde_json::Value = serde_json::from_str(&hello)?;
-        let interval = v["d"]["heartbeat_interval"].as_u64().unwrap_or(41_250);
+        let interval = tokio::time::timeout(Duration::from_secs(30), hello(&mut ws)).await??;
         let identify = serde_json::json!({"op": 2, "d": {"token": self.token, "intents": self.intents,
             "properties": {"os": "linux", "browser": "coterie-loadgen", "device": "coterie-loadgen"}}});
         let sent_at = Instant::now();
-        ws.send(Message::Text(identify.to_string().into())).await?;
+        ws.send(opcode::TEXT, identify.to_string().as_bytes())
+            .await?;
         let mut permit = Some(permit);
         let mut ready = false;
         let mut seq = 0u64;
@@ -149,45 +149,63 @@ impl Client {
             tokio::time::Instant::now() + first,
             Duration::from_millis(interval),
         );
-        let ended = loop {
+        let stopped = stop.changed();
+        tokio::pin!(stopped);
+        let ended = 'conn: loop {
             tokio::select! {
-                msg = ws.next() => {
-                    let t = match msg {
-                        Some(Ok(Message::Text(t))) => t,
-                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break Ended::Lost,
-                        Some(Ok(_)) => continue,
-                    };
-                    if let Some((s, name, rest)) = dispatch(&t) {
-                        seq = s;
-                        shared.frames.fetch_add(1, Ordering::Relaxed);
-                        match name {
-                            "MESSAGE_CREATE" => {
-                                if let Some(ts) = stamp(rest) {
-                                    shared.latency.record(unix_us().saturating_sub(ts));
-                                    shared.deliveries.fetch_add(1, Ordering::Relaxed);
-                                }
-                            }
-                            "READY" => {
-                                ready = true;
-                                permit = None;
-                                shared.ready_time.record(sent_at.elapsed().as_micros() as u64);
-                                shared.ready.fetch_add(1, Ordering::Relaxed);
-                                shared.readies.fetch_add(1, Ordering::Relaxed);
-                                shared.last_ready_ms.fetch_max(unix_us() / 1000, Ordering::Relaxed);
-                            }
-                            _ => {}
-                        }
-                    } else if t.starts_with(r#"{"op":7"#) || t.starts_with(r#"{"op":9"#) {
+                read = ws.fill() => {
+                    if !matches!(read, Ok(true)) {
                         break Ended::Lost;
+                    }
+                    loop {
+                        let t = match ws.reader.next() {
+                            Ok(Some(Msg::Text(t))) => t,
+                            Ok(Some(Msg::Other(opcode::CLOSE, _))) | Err(_) => break 'conn Ended::Lost,
+                            Ok(Some(Msg::Other(opcode::PING, p))) => {
+                                let p = p.to_vec();
+                                if ws.send(opcode::PONG, &p).await.is_err() {
+                                    break 'conn Ended::Lost;
+                                }
+                                continue;
+                            }
+                            Ok(Some(Msg::Other(..))) => continue,
+                            Ok(None) => break,
+                        };
+                        let Ok(t) = std::str::from_utf8(t) else {
+                            break 'conn Ended::Lost;
+                        };
+                        if let Some((s, name, rest)) = dispatch(t) {
+                            seq = s;
+                            shared.frames.fetch_add(1, Ordering::Relaxed);
+                            match name {
+                                "MESSAGE_CREATE" => {
+                                    if let Some(ts) = stamp(rest) {
+                                        shared.latency.record(unix_us().saturating_sub(ts));
+                                        shared.deliveries.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                }
+                                "READY" => {
+                                    ready = true;
+                                    permit = None;
+                                    shared.ready_time.record(sent_at.elapsed().as_micros() as u64);
+                                    shared.ready.fetch_add(1, Ordering::Relaxed);
+                                    shared.readies.fetch_add(1, Ordering::Relaxed);
+                                    shared.last_ready_ms.fetch_max(unix_us() / 1000, Ordering::Relaxed);
+                                }
+                                _ => {}
+                            }
+                        } else if t.starts_with(r#"{"op":7"#) || t.starts_with(r#"{"op":9"#) {
+                            break 'conn Ended::Lost;
+                        }
                     }
                 }
                 _ = beat.tick() => {
-                    if ws.send(Message::Text(format!(r#"{{"op":1,"d":{seq}}}"#).into())).await.is_err() {
+                    if ws.send(opcode::TEXT, format!(r#"{{"op":1,"d":{seq}}}"#).as_bytes()).await.is_err() {
                         break Ended::Lost;
                     }
                 }
-                _ = stop.changed() => {
-                    let _ = ws.close(None).await;
+                _ = &mut stopped => {
+                    let _ = ws.send(opcode::CLOSE, &1000u16.to_be_bytes()).await;
                     break Ended::Stopped;
                 }
             }

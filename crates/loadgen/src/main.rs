@@ -12,6 +12,7 @@
 mod api;
 mod gateway;
 mod stats;
+mod ws;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;

@@ -125,7 +125,9 @@ fn announce_visibility(app: &AppState, guild: i64, old: &GuildAccess, new: &Guil
                     )
                 })
                 .clone();
-            s.push(ev, false);
+            if s.push(ev, false) {
+                crate::metrics::EVENTS_DELIVERED.inc();
+            }
         }
     });
 }
@@ -172,10 +174,6 @@ pub fn stripped_for(s: &Session, ev: &Event) -> bool {
     ev.stripped.is_some()
         && !s.intents.has(Intents::MESSAGE_CONTENT)
         && !ev.content_exempt.contains(&s.user_id)
-}
-
-fn deliver(s: &Arc<Session>, ev: &Arc<Event>) {
-    s.push(ev.clone(), stripped_for(s, ev));
 }
 
 /// Whether a session subscribed to the event's guild (or named in its user list) may receive
@@ -225,9 +223,10 @@ pub fn reaches(
 }
 
 fn route(app: &AppState, ev: &Arc<Event>, access: Option<&GuildAccess>) {
+    let mut delivered = 0;
     let mut visit = |s: &Arc<Session>| {
-        if allowed(s, ev, access) {
-            deliver(s, ev);
+        if allowed(s, ev, access) && s.push(ev.clone(), stripped_for(s, ev)) {
+            delivered += 1;
         }
     };
     match &ev.audience {
@@ -242,6 +241,7 @@ fn route(app: &AppState, ev: &Arc<Event>, access: Option<&GuildAccess>) {
             }
         }
     }
+    crate::metrics::EVENTS_DELIVERED.add(delivered);
 }
 
 /// Members of a guild who can currently view a channel (used before deleting it, when the

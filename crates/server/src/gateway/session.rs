@@ -192,7 +192,8 @@ impl Session {
         }
     }
 
-    /// Queues a dispatch; returns false if the session is dead.
+    /// Queues a dispatch; false if the session is dead. (The caller counts deliveries, once per
+    /// event rather than per session.)
     pub fn push(&self, event: Arc<Event>, stripped: bool) -> bool {
         let mut st = self.state();
         if st.dead {
@@ -214,7 +215,6 @@ impl Session {
             crate::metrics::SLOW_CONSUMERS.inc();
         }
         drop(st);
-        crate::metrics::EVENTS_DELIVERED.inc();
         self.notify.notify_one();
         true
     }
@@ -337,14 +337,14 @@ impl Session {
     /// Takes up to `max` frames past what was sent, marking them sent.
     pub fn take_unsent(&self, max: usize) -> (Vec<Frame>, bool) {
         let mut st = self.state();
-        let sent = st.sent;
-        let frames: Vec<Frame> = st
-            .buffer
-            .iter()
-            .filter(|f| f.seq > sent)
-            .take(max)
-            .cloned()
-            .collect();
+        // The buffer holds consecutive sequence numbers (frames leave only from the front), so
+        // the first unsent frame is found by arithmetic: scanning past the frames kept for RESUME
+        // cost a walk over up to MAX_BUFFER entries on every flush.
+        let first = st.buffer.front().map_or(0, |f| f.seq);
+        let skip = usize::try_from((st.sent + 1).saturating_sub(first))
+            .map_or(st.buffer.len(), |n| n.min(st.buffer.len()));
+        let frames: Vec<Frame> = st.buffer.range(skip..).take(max).cloned().collect();
+        debug_assert!(frames.first().is_none_or(|f| f.seq == st.sent + 1));
         if let Some(last) = frames.last() {
             st.sent = last.seq;
         }
@@ -523,6 +523,26 @@ mod tests {
         let got: Vec<(u64, Option<StreamPos>)> =
             st.buffer.iter().map(|f| (f.seq, f.event.pos)).collect();
         assert_eq!(got, vec![(8, Some(20)), (9, Some(30)), (10, Some(40))]);
+    }
+
+    #[test]
+    fn unsent_frames_start_after_the_last_sent_one_also_after_a_resume() {
+        let s = Session::new("x".into(), 1, false, Intents(0), [0, 1], vec![]);
+        s.push_ready(vec![]);
+        for _ in 0..10 {
+            s.push(ev(), false);
+        }
+        let seqs = |f: Vec<Frame>| f.iter().map(|f| f.seq).collect::<Vec<_>>();
+        let (first, more) = s.take_unsent(4);
+        assert_eq!((seqs(first), more), (vec![1, 2, 3, 4], true));
+        s.ack(2, || 0);
+        let (next, _) = s.take_unsent(3);
+        assert_eq!(seqs(next), vec![5, 6, 7]);
+        // The client resumes from seq 3: frames 4… are sent again.
+        crate::gateway::connection::attach(&s, 3);
+        let (again, more) = s.take_unsent(100);
+        assert_eq!((seqs(again), more), ((4..=10).collect(), false));
+        assert!(s.take_unsent(100).0.is_empty());
     }
 
     #[test]
