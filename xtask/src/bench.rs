@@ -416,6 +416,9 @@ fn fanout(
             p.command("reset")?;
         }
         let cpu0: f64 = pids.iter().map(|p| usage(*p).0).sum();
+        let gen_cpu =
+            |procs: &[Sessions]| -> f64 { procs.iter().map(|p| usage(p.child.id()).0).sum() };
+        let gen0 = gen_cpu(procs);
         let t = Instant::now();
         let rate_s = rate.to_string();
         let secs = sz.m2_step.to_string();
@@ -438,7 +441,16 @@ fn fanout(
             .collect::<anyhow::Result<_>>()?;
         let window = t.elapsed().as_secs_f64();
         let cpu = pids.iter().map(|p| usage(*p).0).sum::<f64>() - cpu0;
+        // The receiving clients share the cores: their CPU is reported beside the server's.
+        let clients = gen_cpu(procs) - gen0;
         let deliveries = sum(&reports, "deliveries");
+        let per = |cpu: f64| {
+            if deliveries > 0 {
+                cpu * 1e6 / deliveries as f64
+            } else {
+                0.0
+            }
+        };
         let listeners = sum(&reports, "ready");
         let expected = (rate * sz.m2_step).round() as u64 * listeners;
         let p99 = worst(&reports, "latency_us", "p99") as f64 / 1000.0;
@@ -446,7 +458,7 @@ fn fanout(
             "rate_per_s": rate, "listeners": listeners, "deliveries": deliveries, "expected": expected,
             "deliveries_per_s": deliveries as f64 / sz.m2_step,
             "p50_ms": worst(&reports, "latency_us", "p50") as f64 / 1000.0, "p99_ms": p99,
-            "server_cpu_us_per_delivery": if deliveries > 0 { cpu * 1e6 / deliveries as f64 } else { 0.0 },
+            "server_cpu_us_per_delivery": per(cpu), "clients_cpu_us_per_delivery": per(clients),
             "window_s": window,
         });
         eprintln!("    M2 step: {step}");
