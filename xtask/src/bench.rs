@@ -12,6 +12,12 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const SERVER: &str = "target/release/coterie";
+
+/// The server binary the suite starts: `COTERIE_BENCH_SERVER` names another build (a profiling
+/// one with symbols, say); M10 still reports the release binary's size.
+fn server_bin() -> String {
+    std::env::var("COTERIE_BENCH_SERVER").unwrap_or_else(|_| SERVER.to_owned())
+}
 const LOADGEN: &str = "target/release/coterie-loadgen";
 
 /// Sizes of one run.
@@ -62,7 +68,7 @@ impl Server {
     fn start(port: u16, args: &[String]) -> anyhow::Result<(Self, Duration)> {
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let t = Instant::now();
-        let child = Command::new(SERVER)
+        let child = Command::new(server_bin())
             .arg("serve")
             .args(["--listen", &addr.to_string()])
             .args(args)

@@ -25,7 +25,7 @@ pub fn db_config(c: &Config) -> DbConfig {
             schema: None,
         },
         None => DbConfig::Sqlite {
-            path: Some(c.data_dir.join("coterie.db")),
+            path: c.data_dir.join("coterie.db"),
             readers: c.sqlite_readers,
         },
     }

@@ -212,8 +212,11 @@ macro_rules! run {
 /// The connection pools.
 #[derive(Clone, Debug)]
 pub(crate) enum Db {
-    /// One writer connection (SQLite has one writer) and a pool of readers (WAL).
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    /// One writer connection (SQLite has one writer) and a set of readers (WAL).
+    Sqlite {
+        write: SqlitePool,
+        read: std::sync::Arc<crate::readers::Readers>,
+    },
     /// One pool.
     Postgres(PgPool),
 }
@@ -236,10 +239,10 @@ pub enum Engine {
 /// How to open the database.
 #[derive(Clone, Debug)]
 pub enum DbConfig {
-    /// A SQLite file (created if missing); `None` for a private in-memory database.
+    /// A SQLite file (created if missing).
     Sqlite {
         /// Path of the database file.
-        path: Option<std::path::PathBuf>,
+        path: std::path::PathBuf,
         /// Reader connections.
         readers: u32,
     },
@@ -258,15 +261,10 @@ impl Db {
     pub(crate) async fn open(cfg: &DbConfig) -> Result<Self, StoreError> {
         match cfg {
             DbConfig::Sqlite { path, readers } => {
-                let base = match path {
-                    Some(p) => SqliteConnectOptions::new()
-                        .filename(p)
-                        .create_if_missing(true)
-                        .journal_mode(SqliteJournalMode::Wal),
-                    // A private in-memory database lives in one connection, shared by writer and readers.
-                    None => SqliteConnectOptions::from_str("sqlite::memory:")?,
-                };
-                let base = base
+                let base = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
                     // NORMAL in WAL mode survives process crashes; see docs/decisions.md.
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
@@ -287,21 +285,11 @@ impl Db {
                     .max_lifetime(None)
                     .connect_with(base.clone())
                     .await?;
-                if path.is_none() {
-                    return Ok(Self::Sqlite {
-                        read: write.clone(),
-                        write,
-                    });
-                }
-                let read = SqlitePoolOptions::new()
-                    .test_before_acquire(false)
-                    .max_connections((*readers).max(1))
-                    .min_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None)
-                    .connect_with(base.read_only(true))
-                    .await?;
-                Ok(Self::Sqlite { write, read })
+                let read = crate::readers::Readers::open(&base.read_only(true), *readers).await?;
+                Ok(Self::Sqlite {
+                    write,
+                    read: std::sync::Arc::new(read),
+                })
             }
             DbConfig::Postgres {
                 url,
@@ -366,7 +354,8 @@ impl Db {
         Ok(match self {
             Self::Sqlite { read, .. } => {
                 let (sql, args) = anonymous(sql.into(), args);
-                run!(query_as, read, sql, args, fetch_all)
+                let mut loan = read.lend().await?;
+                run!(query_as, loan.conn(), sql, args, fetch_all)
             }?,
             Self::Postgres(p) => run!(query_as, p, sql.into(), args, fetch_all)?,
         })
@@ -381,7 +370,8 @@ impl Db {
         Ok(match self {
             Self::Sqlite { read, .. } => {
                 let (sql, args) = anonymous(sql.into(), args);
-                run!(query_as, read, sql, args, fetch_optional)
+                let mut loan = read.lend().await?;
+                run!(query_as, loan.conn(), sql, args, fetch_optional)
             }?,
             Self::Postgres(p) => run!(query_as, p, sql.into(), args, fetch_optional)?,
         })
@@ -537,5 +527,62 @@ mod tests {
         let (out, args) = anonymous(Sql::Static("select $99"), ints(n));
         assert_eq!(text(&out), "select $99");
         assert_eq!(args.len(), ANONYMOUS_FROM);
+    }
+
+    /// Columns a partial index is conditioned on by equality (`where archived = 0`): a query
+    /// comparing one with a bound parameter can never use the index (decision 84), so it takes a
+    /// literal.
+    #[test]
+    fn partial_index_columns_are_never_compared_with_parameters() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = |dir: &str| -> Vec<(String, String)> {
+            let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            files.sort();
+            files
+                .into_iter()
+                .filter_map(|p| Some((p.display().to_string(), std::fs::read_to_string(&p).ok()?)))
+                .collect()
+        };
+        let mut columns = vec![];
+        for (_, sql) in read("migrations/sqlite") {
+            for line in sql.lines().map(str::to_ascii_lowercase) {
+                let Some((_, cond)) = line.split_once(") where ") else {
+                    continue;
+                };
+                if line.starts_with("create index") || line.starts_with("create unique index") {
+                    if let Some((col, _)) = cond.split_once(" = ") {
+                        columns.push(col.trim().to_owned());
+                    }
+                }
+            }
+        }
+        assert!(
+            columns.iter().any(|c| c == "mention_everyone"),
+            "{columns:?}"
+        );
+        for (path, src) in read("src") {
+            for col in &columns {
+                for (i, _) in src.match_indices(&format!("{col} = $")) {
+                    // A condition (`where x = $1`, `and t.x = $2`), not an assignment (`set x = $1`).
+                    let before = &src[..i];
+                    if before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                        continue; // another column whose name ends the same way
+                    }
+                    let word = before.trim_end().rsplit(' ').next().unwrap_or("");
+                    let condition =
+                        before.ends_with('.') || ["where", "and", "or", "on"].contains(&word);
+                    let line = src[..i].lines().count();
+                    assert!(
+                        !condition,
+                        "{path}:{line} compares `{col}` with a parameter; use a literal (bool_lit)"
+                    );
+                }
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Coterie's storage. [`Store`] is one implementation over two engines — SQLite (the embedded
-//! default: a single writer connection plus a read pool, WAL) and PostgreSQL — with per-engine
-//! migrations and shared SQL. Each mutation that touches several rows runs in one transaction.
-//! Its in-memory twin for tests is SQLite `:memory:`.
+//! default: a single writer connection plus a set of readers, WAL) and PostgreSQL — with
+//! per-engine migrations and shared SQL. Each mutation that touches several rows runs in one
+//! transaction. Tests use SQLite in a temporary file, configured as in production.
 
 mod apps;
 mod cache;
@@ -22,6 +22,7 @@ mod nodes;
 mod polls;
 mod reactions;
 mod read_states;
+mod readers;
 mod rows;
 mod search;
 mod threads;

@@ -160,9 +160,12 @@ impl Store {
         Ok(self
             .db
             .exec(
-                "update polls set finalized = $1, expires_at = case when expires_at < $2 then expires_at else $2 end \
-                 where message_id = $3 and finalized = $4",
-                args![true, now, message_id, false],
+                format!(
+                    "update polls set finalized = $1, expires_at = case when expires_at < $2 then expires_at else $2 end \
+                     where message_id = $3 and finalized = {}",
+                    crate::db::bool_lit(self.engine(), false)
+                ),
+                args![true, now, message_id],
             )
             .await?
             > 0)

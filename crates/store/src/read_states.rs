@@ -26,8 +26,12 @@ impl Store {
     /// in that guild, or everyone. One query, however many channels:
     /// READY needs this for every channel at once. Permission filtering happens in the caller.
     pub async fn read_states(&self, user_id: i64) -> Result<Vec<ReadStateRow>> {
+        // `mention_everyone` is compared with a literal: SQLite re-compiles a statement on every
+        // execution when a bound parameter decides whether a partial index applies (here
+        // messages_everyone_idx), and this is the largest statement IDENTIFY runs.
         self.db
             .all(
+                format!(
                 "select c.id as channel_id, rs.last_message_id, \
                  case when c.last_message_id > coalesce(rs.last_message_id, 0) then \
                  (select count(*) from (select 1 from messages m where m.channel_id = c.id \
@@ -36,7 +40,7 @@ impl Store {
                  (select count(*) from (select mm.message_id from message_mentions mm where mm.user_id = $1 \
                  and mm.channel_id = c.id and mm.message_id > coalesce(rs.last_message_id, 0) \
                  union select m.id as message_id from messages m where m.channel_id = c.id \
-                 and m.id > coalesce(rs.last_message_id, 0) and m.mention_everyone = $3 \
+                 and m.id > coalesce(rs.last_message_id, 0) and m.mention_everyone = {everyone} \
                  union select rm.message_id from message_role_mentions rm where rm.channel_id = c.id \
                  and rm.message_id > coalesce(rs.last_message_id, 0) and rm.role_id in \
                  (select mr.role_id from member_roles mr where mr.guild_id = c.guild_id and mr.user_id = $1)) t) \
@@ -44,7 +48,9 @@ impl Store {
                  from channels c left join read_states rs on rs.channel_id = c.id and rs.user_id = $1 \
                  where c.guild_id in (select guild_id from members where user_id = $1) \
                  or c.id in (select channel_id from dm_recipients where user_id = $1)",
-                args![user_id, UNREAD_CAP, true],
+                    everyone = crate::db::bool_lit(self.engine(), true)
+                ),
+                args![user_id, UNREAD_CAP],
             )
             .await
     }

@@ -342,10 +342,11 @@ impl Store {
             return Ok(vec![]);
         }
         let ticket = self.cache.ticket();
-        let sql = joined_sql(
-            "where t.guild_id = $1 and t.archived = $2 order by t.channel_id desc limit $3",
-        );
-        let rows: Vec<Joined> = self.db.all(sql, args![guild_id, false, limit]).await?;
+        let sql = joined_sql(&format!(
+            "where t.guild_id = $1 and t.archived = {} order by t.channel_id desc limit $2",
+            crate::db::bool_lit(self.engine(), false)
+        ));
+        let rows: Vec<Joined> = self.db.all(sql, args![guild_id, limit]).await?;
         if rows.is_empty()
             && limit > 0
             && let Some(t) = ticket
@@ -365,21 +366,22 @@ impl Store {
         member: Option<i64>,
         limit: i64,
     ) -> Result<Vec<ThreadWithChannel>> {
+        let archived = crate::db::bool_lit(self.engine(), true);
         let (sql, a) = match member {
             None => (
-                joined_sql(
-                    "where t.parent_id = $1 and t.archived = $2 and t.archive_at < $3 and t.type = $4 \
-                     order by t.archive_at desc, t.channel_id desc limit $5",
-                ),
-                args![parent_id, true, before, kind, limit],
+                joined_sql(&format!(
+                    "where t.parent_id = $1 and t.archived = {archived} and t.archive_at < $2 and t.type = $3 \
+                     order by t.archive_at desc, t.channel_id desc limit $4"
+                )),
+                args![parent_id, before, kind, limit],
             ),
             Some(u) => (
-                joined_sql(
-                    "where t.parent_id = $1 and t.archived = $2 and t.archive_at < $3 and t.type = $4 \
-                     and exists (select 1 from thread_members m where m.thread_id = t.channel_id and m.user_id = $6) \
-                     order by t.archive_at desc, t.channel_id desc limit $5",
-                ),
-                args![parent_id, true, before, kind, limit, u],
+                joined_sql(&format!(
+                    "where t.parent_id = $1 and t.archived = {archived} and t.archive_at < $2 and t.type = $3 \
+                     and exists (select 1 from thread_members m where m.thread_id = t.channel_id and m.user_id = $5) \
+                     order by t.archive_at desc, t.channel_id desc limit $4"
+                )),
+                args![parent_id, before, kind, limit, u],
             ),
         };
         let rows: Vec<Joined> = self.db.all(sql, a).await?;
@@ -452,9 +454,12 @@ impl Store {
         Ok(self
             .db
             .exec(
-                "update threads set archived = $1, archive_at = $2 where channel_id = $3 and archived = $4 \
-                 and auto_archive_at <= $2",
-                args![true, now, id, false],
+                format!(
+                    "update threads set archived = $1, archive_at = $2 where channel_id = $3 and archived = {} \
+                     and auto_archive_at <= $2",
+                    crate::db::bool_lit(self.engine(), false)
+                ),
+                args![true, now, id],
             )
             .await?
             > 0)
@@ -593,8 +598,11 @@ impl Store {
     /// A page of a forum's unpinned posts in `sort` order (keyset: one index range scan).
     pub async fn forum_posts(&self, q: &PostQuery) -> Result<Vec<ThreadWithChannel>> {
         let col = q.sort.column();
-        let mut a: Vec<Arg> = args![q.forum, false, q.min_id];
-        let mut rest = "where t.parent_id = $1 and t.pinned = $2 and t.channel_id >= $3".to_owned();
+        let mut a: Vec<Arg> = args![q.forum, q.min_id];
+        let mut rest = format!(
+            "where t.parent_id = $1 and t.pinned = {} and t.channel_id >= $2",
+            crate::db::bool_lit(self.engine(), false)
+        );
         if let Some(tag) = q.tag {
             a.push(Arg::from(tag));
             rest.push_str(&format!(
@@ -656,9 +664,12 @@ impl Store {
         struct Line {
             detail: String,
         }
-        let q = "select t.channel_id from threads t where t.parent_id = $1 and t.pinned = $2 and t.channel_id >= $3 \
-                 and t.hot <= $4 and (t.hot < $4 or t.channel_id < $5) order by t.hot desc, t.channel_id desc limit 26";
-        let a = args![forum, false, 0_i64, i64::MAX, i64::MAX];
+        let q = format!(
+            "select t.channel_id from threads t where t.parent_id = $1 and t.pinned = {} and t.channel_id >= $2 \
+             and t.hot <= $3 and (t.hot < $3 or t.channel_id < $4) order by t.hot desc, t.channel_id desc limit 26",
+            crate::db::bool_lit(self.engine(), false)
+        );
+        let a = args![forum, 0_i64, i64::MAX, i64::MAX];
         Ok(match self.engine() {
             crate::Engine::Sqlite => {
                 let rows: Vec<Line> = self.db.all(format!("explain query plan {q}"), a).await?;

@@ -11,21 +11,13 @@ async fn stores() -> Vec<(&'static str, Store)> {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut v = vec![];
     let sqlite = Store::open(&DbConfig::Sqlite {
-        path: Some(dir.join("c.db")),
+        path: dir.join("c.db"),
         readers: 2,
     })
     .await
     .expect("sqlite");
     sqlite.migrate(0).await.expect("migrate sqlite");
     v.push(("sqlite", sqlite));
-    let mem = Store::open(&DbConfig::Sqlite {
-        path: None,
-        readers: 1,
-    })
-    .await
-    .expect("memory");
-    mem.migrate(0).await.expect("migrate memory");
-    v.push(("sqlite-memory", mem));
     if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
         let schema = format!("conf_{}_{}", std::process::id(), uniq());
         let pg = Store::open(&DbConfig::Postgres {

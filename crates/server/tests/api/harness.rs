@@ -162,7 +162,7 @@ impl TestApp {
         config.rate_limit_global = 10_000;
         tweak(&mut config);
         let db = db.unwrap_or_else(|| DbConfig::Sqlite {
-            path: Some(dir.join("coterie.db")),
+            path: dir.join("coterie.db"),
             readers: 4,
         });
         let store = Store::open(&db).await.expect("open store");
