@@ -554,10 +554,11 @@ mod tests {
                 let Some((_, cond)) = line.split_once(") where ") else {
                     continue;
                 };
-                if line.starts_with("create index") || line.starts_with("create unique index") {
-                    if let Some((col, _)) = cond.split_once(" = ") {
-                        columns.push(col.trim().to_owned());
-                    }
+                if (line.starts_with("create index") || line.starts_with("create unique index"))
+                    && let Some((col, _)) = cond.split_once(" = ")
+                {
+                    columns.push(col.trim().to_owned());
+                }
                 }
             }
         }
