@@ -559,7 +559,6 @@ mod tests {
                 {
                     columns.push(col.trim().to_owned());
                 }
-                }
             }
         }
         assert!(
