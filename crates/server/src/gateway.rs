@@ -9,3 +9,4 @@ pub mod handoff;
 pub mod ready;
 pub mod registry;
 pub mod session;
+pub mod socket;
