@@ -9,4 +9,3 @@ pub mod handoff;
 pub mod ready;
 pub mod registry;
 pub mod session;
-pub mod socket;

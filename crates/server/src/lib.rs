@@ -10,7 +10,6 @@ pub mod error;
 pub mod extract;
 pub mod gateway;
 pub mod ids;
-pub mod listen;
 pub mod mail;
 pub mod metrics;
 pub mod openapi;

@@ -224,10 +224,22 @@ pub async fn start(mut parts: Parts) -> anyhow::Result<Running> {
         tasks.push(tokio::spawn(renew_lease(app.clone())));
     }
     let router = crate::router::build(app.clone());
-    let stop = app.shutdown.subscribe();
+    let mut stop = app.shutdown.subscribe();
     let server = tokio::spawn(async move {
-        crate::listen::serve(listener, router, stop).await;
-        Ok(())
+        // Gateway frames and responses go out as soon as they are written: without TCP_NODELAY a
+        // small frame written while an earlier one is unacknowledged waits for the ACK (Nagle).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|v| *v).await;
+        })
+        .await
+        .context("serving HTTP")
     });
     Ok(Running {
         addr,

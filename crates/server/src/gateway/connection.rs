@@ -4,8 +4,7 @@
 
 use crate::app::AppState;
 use crate::bus::{Audience, Event};
-use crate::gateway::session::{Session, ws_text};
-use crate::gateway::socket::Socket;
+use crate::gateway::session::{Frame, Session, ws_text};
 use crate::gateway::{handoff, ready};
 use crate::service::{auth, presence, views};
 use coterie_model::gateway::{
@@ -18,6 +17,7 @@ use serde_json::json;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
@@ -32,7 +32,7 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 const BATCH: usize = 64;
 
 /// A gateway WebSocket (upgraded by `routes::gateway::upgrade`).
-pub type Ws = crate::routes::gateway::WebSocket;
+pub type Ws = tokio_tungstenite::WebSocketStream<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
 
 /// Connection parameters from the upgrade request.
 #[derive(Debug, Clone)]
@@ -47,8 +47,6 @@ pub struct Params {
 
 struct Conn {
     ws: Ws,
-    /// The stream under `ws`; dispatches are written into it directly.
-    sock: Arc<Socket>,
     frames: u32,
     window_start: Instant,
 }
@@ -76,23 +74,18 @@ impl Conn {
         })
     }
 
-    /// Writes encoded text messages after anything written before them; false if the socket
-    /// failed, or stalled with bytes left for longer than [`WRITE_TIMEOUT`].
+    /// Writes encoded text messages to the socket in one go; false if it failed or stalled.
     ///
-    /// Data frames bypass the WebSocket library (its write buffer would keep the capacity of the
-    /// largest write, READY, for the connection's life); what it writes itself (pongs, closes) goes
-    /// through the same socket backlog, so frames never interleave.
+    /// Data frames bypass the WebSocket library's write buffer, which would otherwise keep the
+    /// capacity of the largest write (READY) for the connection's life and cost a write call per
+    /// message: a batch of queued dispatches is one `write`. Whatever the library itself queued
+    /// (a pong, a close) is flushed first, so frames never interleave.
     async fn write(&mut self, bytes: &[u8]) -> bool {
-        match self.sock.write(bytes) {
-            Ok(false) => true,
-            Ok(true) => self.drain().await,
-            Err(_) => false,
-        }
-    }
-
-    /// Waits until the socket's backlog is written; false if it failed or stalled.
-    async fn drain(&self) -> bool {
-        matches!(timeout(WRITE_TIMEOUT, self.sock.drain()).await, Ok(Ok(())))
+        let write = async {
+            self.ws.flush().await.map_err(std::io::Error::other)?;
+            self.ws.get_mut().write_all(bytes).await
+        };
+        matches!(timeout(WRITE_TIMEOUT, write).await, Ok(Ok(())))
     }
 
     /// Counts a client frame; false when over the limit.
@@ -108,18 +101,23 @@ impl Conn {
     /// Writes everything queued for the session; false if the socket failed.
     async fn flush_session(&mut self, app: &AppState, s: &Session) -> bool {
         loop {
+            let (frames, more) = s.take_unsent(BATCH);
+            if frames.is_empty() {
+                return true;
+            }
             if app.bus.shared()
-                && let Some(cp) = s.note_local(BATCH)
+                && let Some(cp) = s.note_local(&frames)
             {
                 handoff::save(app, s, cp).await;
             }
-            let Ok(w) = s.write_unsent(BATCH) else {
-                return false;
-            };
-            if w.backlog && !self.drain().await {
+            let mut out = Vec::with_capacity(frames.iter().map(Frame::size_hint).sum());
+            for f in &frames {
+                f.render_into(&mut out);
+            }
+            if !self.write(&out).await {
                 return false;
             }
-            if !w.more {
+            if !more {
                 return true;
             }
         }
@@ -142,15 +140,9 @@ enum Step {
 ///
 /// Not an `async fn`: the task of every idle session would then keep the arguments beside the
 /// locals they are moved into (rustc does not overlap the two), about 370 bytes each.
-pub fn serve(
-    app: AppState,
-    ws: Ws,
-    sock: Arc<Socket>,
-    params: Params,
-) -> impl Future<Output = ()> + Send {
+pub fn serve(app: AppState, ws: Ws, params: Params) -> impl Future<Output = ()> + Send {
     let mut c = Conn {
         ws,
-        sock,
         frames: 0,
         window_start: Instant::now(),
     };
@@ -178,8 +170,6 @@ pub fn serve(
                 Err(Some((code, reason))) => return c.close(code, reason).await,
                 Err(None) => return,
             };
-        // From here on the dispatcher may write this session's frames into the socket itself.
-        session.plug(generation, c.sock.clone());
         let mut deadline = Instant::now() + grace;
 
         // Attached: write dispatches, read client frames.
@@ -348,8 +338,6 @@ pub(crate) fn attach(s: &Session, resume_from: u64) -> u64 {
     let mut st = s.state();
     st.generation += 1;
     st.attached = true;
-    // The new connection plugs its socket in once its task runs (`Session::plug`).
-    st.sock = None;
     st.detached_at = None;
     st.kick = None;
     st.sent = resume_from;
@@ -360,7 +348,6 @@ fn detach(s: &Session, generation: u64) {
     let mut st = s.state();
     if st.generation == generation {
         st.attached = false;
-        st.sock = None;
         st.detached_at = Some(std::time::Instant::now());
     }
 }
@@ -697,7 +684,6 @@ async fn request_members(app: &AppState, s: &Arc<Session>, d: &str) -> Step {
                 0,
             )),
             false,
-            None,
         );
     }
     Step::Continue
@@ -744,7 +730,7 @@ mod tests {
     use super::*;
 
     /// Size of the future a function returns, without calling it.
-    fn future_size<A, B, C, D, F: Future>(_: impl FnOnce(A, B, C, D) -> F) -> usize {
+    fn future_size<A, B, C, F: Future>(_: impl FnOnce(A, B, C) -> F) -> usize {
         std::mem::size_of::<F>()
     }
 

@@ -91,7 +91,6 @@ pub fn needs_access(a: &Audience) -> bool {
 fn announce_visibility(app: &AppState, guild: i64, old: &GuildAccess, new: &GuildAccess) {
     let mut created: HashMap<i64, Arc<Event>> = HashMap::new();
     let mut deleted: HashMap<i64, Arc<Event>> = HashMap::new();
-    let mut scratch = Vec::new();
     let channels: Vec<i64> = new.channel_ids().copied().collect();
     app.sessions.for_guild(guild, |s| {
         if !s.intents.has(Intents::GUILDS) {
@@ -126,9 +125,7 @@ fn announce_visibility(app: &AppState, guild: i64, old: &GuildAccess, new: &Guil
                     )
                 })
                 .clone();
-            // Made here, not read from the shared stream: only a single node may write it at once.
-            let direct = (!app.bus.shared()).then_some(&mut scratch);
-            if s.push(ev, false, direct) {
+            if s.push(ev, false) {
                 crate::metrics::EVENTS_DELIVERED.inc();
             }
         }
@@ -225,17 +222,10 @@ pub fn reaches(
     subscribed && allowed(s, ev, access)
 }
 
-/// Queues the event for every session that may receive it. A session with nothing queued gets
-/// it written into its socket here and now, one `write` and no task wake-up (decision 86) —
-/// unless the event did not come through a stream shared with other nodes, where a session
-/// resumed elsewhere could not be rebuilt past it without its connection task's checkpoint.
 fn route(app: &AppState, ev: &Arc<Event>, access: Option<&GuildAccess>) {
     let mut delivered = 0;
-    let direct = !app.bus.shared() || ev.pos.is_some();
-    let mut scratch = Vec::new();
     let mut visit = |s: &Arc<Session>| {
-        let scratch = direct.then_some(&mut scratch);
-        if allowed(s, ev, access) && s.push(ev.clone(), stripped_for(s, ev), scratch) {
+        if allowed(s, ev, access) && s.push(ev.clone(), stripped_for(s, ev)) {
             delivered += 1;
         }
     };

@@ -142,20 +142,16 @@ impl Registry {
 
     /// Runs `f` over the sessions subscribed to a guild that may want an event gated by
     /// `intent` (0: all of them); GUILD_PRESENCES visits only the sessions that asked for it.
-    ///
-    /// The list is copied out first: `f` may write to sockets (the dispatcher's direct writes),
-    /// and sessions connecting meanwhile must not wait for the registry's lock.
-    pub fn for_guild_wanting(&self, guild: i64, intent: u64, f: impl FnMut(&Arc<Session>)) {
-        let list: Vec<Arc<Session>> = {
-            let idx = self.read();
-            let map = if intent == Intents::GUILD_PRESENCES {
-                &idx.presence_by_guild
-            } else {
-                &idx.by_guild
-            };
-            map.get(&guild).cloned().unwrap_or_default()
+    pub fn for_guild_wanting(&self, guild: i64, intent: u64, mut f: impl FnMut(&Arc<Session>)) {
+        let idx = self.read();
+        let map = if intent == Intents::GUILD_PRESENCES {
+            &idx.presence_by_guild
+        } else {
+            &idx.by_guild
         };
-        list.iter().for_each(f);
+        if let Some(list) = map.get(&guild) {
+            list.iter().for_each(&mut f);
+        }
     }
 
     /// Runs `f` over a user's sessions.

@@ -1,11 +1,8 @@
 //! A gateway session: identity, intents, its guilds, and the replay buffer that doubles as the
-//! outgoing queue. Frames are assigned sequence numbers when queued and written in that order: by
-//! the dispatcher straight into the socket when nothing is queued before them, else by the
-//! connection task, which writes every frame past what was sent. Heartbeats acknowledge frames so
-//! they can be dropped.
+//! outgoing queue. Frames are assigned sequence numbers when queued; the connection task writes
+//! every frame past what it has sent; heartbeats acknowledge frames so they can be dropped.
 
 use crate::bus::{Event, StreamPos};
-use crate::gateway::socket::Socket;
 use coterie_model::Intents;
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -117,9 +114,6 @@ pub struct State {
     pub local: u64,
     /// The cross-node resume checkpoint last handed out for saving.
     pub checkpoint: Checkpoint,
-    /// The attached connection's socket, once its task is running: frames can be written
-    /// straight into it.
-    pub sock: Option<Arc<Socket>>,
 }
 
 /// Where another node can rebuild this session from (`gateway::handoff`): frames after `seq` are
@@ -199,10 +193,8 @@ impl Session {
     }
 
     /// Queues a dispatch; false if the session is dead. (The caller counts deliveries, once per
-    /// event rather than per session.) With `direct` (a scratch buffer), a frame that has nothing
-    /// queued before it is written into the socket at once instead of waking the connection task;
-    /// callers pass it only for frames another node could rebuild, or on a bus shared with none.
-    pub fn push(&self, event: Arc<Event>, stripped: bool, direct: Option<&mut Vec<u8>>) -> bool {
+    /// event rather than per session.)
+    pub fn push(&self, event: Arc<Event>, stripped: bool) -> bool {
         let mut st = self.state();
         if st.dead {
             return false;
@@ -217,11 +209,6 @@ impl Session {
             return true;
         }
         enqueue(&mut st, event, stripped, true);
-        if let Some(scratch) = direct
-            && write_direct(&mut st, scratch)
-        {
-            return true;
-        }
         let unsent = st.seq - st.sent;
         if st.attached && unsent > MAX_UNSENT && st.kick.is_none() {
             st.kick = Some(coterie_model::gateway::close::UNKNOWN_ERROR);
@@ -230,43 +217,6 @@ impl Session {
         drop(st);
         self.notify.notify_one();
         true
-    }
-
-    /// Lets frames be written straight into `sock` while connection `generation` is attached.
-    pub fn plug(&self, generation: u64, sock: Arc<Socket>) {
-        let mut st = self.state();
-        if st.generation == generation {
-            st.sock = Some(sock);
-        }
-    }
-
-    /// Writes up to `max` frames past what was sent into the attached socket, marking them sent.
-    /// Returns whether more are left and whether the socket kept a backlog to drain; fails when
-    /// the socket did (or none is attached).
-    pub fn write_unsent(&self, max: usize) -> std::io::Result<Written> {
-        let mut st = self.state();
-        let Some(sock) = st.sock.clone() else {
-            return Err(std::io::ErrorKind::NotConnected.into());
-        };
-        let (first, n) = unsent_range(&st, max);
-        if n == 0 {
-            return Ok(Written {
-                more: false,
-                backlog: sock.has_backlog(),
-            });
-        }
-        let frames = st.buffer.range(first..first + n);
-        let mut out = Vec::with_capacity(frames.clone().map(Frame::size_hint).sum());
-        for f in frames {
-            f.render_into(&mut out);
-        }
-        let backlog = sock.write(&out)?;
-        st.sent += n as u64;
-        drop_sent_setup_frames(&mut st);
-        Ok(Written {
-            more: st.seq > st.sent,
-            backlog,
-        })
     }
 
     /// Queues READY (and what must follow it), then anything that arrived meanwhile.
@@ -330,18 +280,15 @@ impl Session {
         Some(st.checkpoint)
     }
 
-    /// Before frames are sent: if the next `max` unsent ones include session-local frames newer
-    /// than the checkpoint knows, the checkpoint must say so (another node could not rebuild them)
-    /// before they leave.
-    pub fn note_local(&self, max: usize) -> Option<Checkpoint> {
-        let mut st = self.state();
-        let (first, n) = unsent_range(&st, max);
-        let newest = st
-            .buffer
-            .range(first..first + n)
+    /// Before frames are sent: if they include session-local ones newer than the checkpoint
+    /// knows, the checkpoint must say so (another node could not rebuild them) before they leave.
+    pub fn note_local(&self, frames: &[Frame]) -> Option<Checkpoint> {
+        let newest = frames
+            .iter()
             .filter(|f| f.event.pos.is_none())
             .map(|f| f.seq)
             .max()?;
+        let mut st = self.state();
         if newest <= st.checkpoint.local {
             return None;
         }
@@ -386,62 +333,30 @@ impl Session {
         drop(st);
         self.notify.notify_one();
     }
-}
 
-/// What [`Session::write_unsent`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Written {
-    /// Frames are still unsent.
-    pub more: bool,
-    /// The socket holds bytes it has not taken yet.
-    pub backlog: bool,
-}
-
-/// Index in the buffer of the first unsent frame, and how many unsent frames (at most `max`)
-/// follow it. The buffer holds consecutive sequence numbers (frames leave only from the front),
-/// so the first unsent frame is found by arithmetic rather than by a walk past the frames kept for
-/// RESUME.
-fn unsent_range(st: &State, max: usize) -> (usize, usize) {
-    let len = st.buffer.len();
-    let first = st.buffer.front().map_or(0, |f| f.seq);
-    let skip = usize::try_from((st.sent + 1).saturating_sub(first)).map_or(len, |n| n.min(len));
-    debug_assert!(st.buffer.get(skip).is_none_or(|f| f.seq == st.sent + 1));
-    (skip, (len - skip).min(max))
-}
-
-/// Set-up frames (READY, RESUMED) are not kept for RESUME once sent.
-fn drop_sent_setup_frames(st: &mut State) {
-    while st
-        .buffer
-        .front()
-        .is_some_and(|f| !f.replay && f.seq <= st.sent)
-    {
-        st.buffer.pop_front();
-    }
-}
-
-/// Writes the newest frame straight into the attached socket when it is the only unsent one and
-/// the socket has nothing waiting; returns whether it left (the connection task need not wake).
-fn write_direct(st: &mut State, scratch: &mut Vec<u8>) -> bool {
-    if !st.attached || st.kick.is_some() || st.sent + 1 != st.seq {
-        return false;
-    }
-    let (Some(sock), Some(frame)) = (st.sock.as_ref(), st.buffer.back()) else {
-        return false;
-    };
-    if sock.has_backlog() {
-        return false;
-    }
-    scratch.clear();
-    frame.render_into(scratch);
-    match sock.write(scratch) {
-        Ok(backlog) => {
-            st.sent = st.seq;
-            // A short write leaves a tail only the connection task can wait for.
-            !backlog
+    /// Takes up to `max` frames past what was sent, marking them sent.
+    pub fn take_unsent(&self, max: usize) -> (Vec<Frame>, bool) {
+        let mut st = self.state();
+        // The buffer holds consecutive sequence numbers (frames leave only from the front), so
+        // the first unsent frame is found by arithmetic: scanning past the frames kept for RESUME
+        // cost a walk over up to MAX_BUFFER entries on every flush.
+        let first = st.buffer.front().map_or(0, |f| f.seq);
+        let skip = usize::try_from((st.sent + 1).saturating_sub(first))
+            .map_or(st.buffer.len(), |n| n.min(st.buffer.len()));
+        let frames: Vec<Frame> = st.buffer.range(skip..).take(max).cloned().collect();
+        debug_assert!(frames.first().is_none_or(|f| f.seq == st.sent + 1));
+        if let Some(last) = frames.last() {
+            st.sent = last.seq;
         }
-        // The connection task finds the socket broken at its next write.
-        Err(_) => false,
+        while st
+            .buffer
+            .front()
+            .is_some_and(|f| !f.replay && f.seq <= st.sent)
+        {
+            st.buffer.pop_front();
+        }
+        let more = st.seq > st.sent;
+        (frames, more)
     }
 }
 
@@ -475,17 +390,6 @@ fn enqueue(st: &mut State, event: Arc<Event>, stripped: bool, replay: bool) {
 mod tests {
     use super::*;
     use crate::bus::{Audience, Event};
-
-    /// What a write of up to `max` frames takes from the queue (the bytes are tested apart).
-    fn send(s: &Session, max: usize) -> (Vec<Frame>, bool) {
-        let mut st = s.state();
-        let (first, n) = unsent_range(&st, max);
-        let frames: Vec<Frame> = st.buffer.range(first..first + n).cloned().collect();
-        st.sent += n as u64;
-        drop_sent_setup_frames(&mut st);
-        let more = st.seq > st.sent;
-        (frames, more)
-    }
 
     fn ev() -> Arc<Event> {
         Arc::new(Event::new(
@@ -530,7 +434,7 @@ mod tests {
     #[test]
     fn events_before_ready_follow_ready_in_order() {
         let s = Session::new("x".into(), 1, false, Intents(0), [0, 1], vec![]);
-        s.push(ev(), false, None);
+        s.push(ev(), false);
         let ready = Arc::new(Event::new(
             "READY",
             &serde_json::json!({}),
@@ -538,7 +442,7 @@ mod tests {
             0,
         ));
         s.push_ready(vec![ready]);
-        let (frames, more) = send(&s, 10);
+        let (frames, more) = s.take_unsent(10);
         assert!(!more);
         assert_eq!(
             frames
@@ -554,9 +458,9 @@ mod tests {
         let s = Session::new("x".into(), 1, false, Intents(0), [0, 1], vec![]);
         s.push_ready(vec![]);
         for _ in 0..10 {
-            s.push(ev(), false, None);
+            s.push(ev(), false);
         }
-        send(&s, 5);
+        s.take_unsent(5);
         s.ack(99, || 0);
         assert_eq!(
             s.state().buffer.len(),
@@ -564,7 +468,7 @@ mod tests {
             "only sent frames can be acknowledged"
         );
         for _ in 0..MAX_BUFFER + 1 {
-            s.push(ev(), false, None);
+            s.push(ev(), false);
         }
         assert!(s.state().dead);
     }
@@ -579,11 +483,11 @@ mod tests {
     fn checkpoints_follow_acknowledged_stream_frames_and_record_local_ones() {
         let s = Session::new("x".into(), 1, false, Intents(0), [0, 1], vec![]);
         s.push_ready(vec![ev()]); // READY: seq 1, local
-        assert_eq!(s.note_local(10).map(|c| c.local), Some(1));
-        send(&s, 10);
-        s.push(at(10), false, None); // seq 2
-        s.push(at(20), false, None); // seq 3
-        send(&s, 10);
+        let (sent, _) = s.take_unsent(10);
+        assert_eq!(s.note_local(&sent).map(|c| c.local), Some(1));
+        s.push(at(10), false); // seq 2
+        s.push(at(20), false); // seq 3
+        s.take_unsent(10);
         // Acknowledging seq 2 (a stream frame) checkpoints at its position.
         assert_eq!(
             s.ack(2, || 99),
@@ -597,17 +501,17 @@ mod tests {
         assert_eq!(s.ack(3, || 25).map(|c| (c.seq, c.pos)), Some((3, 25)));
         assert_eq!(s.ack(3, || 30), None, "nothing newer");
         // A member chunk (local) must be recorded before it is sent.
-        s.push(ev(), false, None); // seq 4
-        assert_eq!(s.note_local(10).map(|c| (c.seq, c.local)), Some((3, 4)));
-        send(&s, 10);
+        s.push(ev(), false); // seq 4
+        let (sent, _) = s.take_unsent(10);
+        assert_eq!(s.note_local(&sent).map(|c| (c.seq, c.local)), Some((3, 4)));
     }
 
     #[test]
     fn a_rebuilt_session_numbers_on_from_its_checkpoint_without_repeats() {
         let s = Session::new("x".into(), 1, false, Intents(0), [0, 1], vec![]);
         // Live events that arrived while the stream was being replayed: one also replayed.
-        s.push(at(30), false, None);
-        s.push(at(40), false, None);
+        s.push(at(30), false);
+        s.push(at(40), false);
         let from = Checkpoint {
             seq: 7,
             pos: 10,
@@ -626,77 +530,28 @@ mod tests {
         let s = Session::new("x".into(), 1, false, Intents(0), [0, 1], vec![]);
         s.push_ready(vec![]);
         for _ in 0..10 {
-            s.push(ev(), false, None);
+            s.push(ev(), false);
         }
         let seqs = |f: Vec<Frame>| f.iter().map(|f| f.seq).collect::<Vec<_>>();
-        let (first, more) = send(&s, 4);
+        let (first, more) = s.take_unsent(4);
         assert_eq!((seqs(first), more), (vec![1, 2, 3, 4], true));
         s.ack(2, || 0);
-        let (next, _) = send(&s, 3);
+        let (next, _) = s.take_unsent(3);
         assert_eq!(seqs(next), vec![5, 6, 7]);
         // The client resumes from seq 3: frames 4… are sent again.
         crate::gateway::connection::attach(&s, 3);
-        let (again, more) = send(&s, 100);
+        let (again, more) = s.take_unsent(100);
         assert_eq!((seqs(again), more), ((4..=10).collect(), false));
-        assert!(send(&s, 100).0.is_empty());
+        assert!(s.take_unsent(100).0.is_empty());
     }
 
     #[test]
     fn set_up_frames_are_not_kept_for_resume_once_sent() {
         let s = Session::new("x".into(), 1, false, Intents(0), [0, 1], vec![]);
         s.push_ready(vec![ev(), ev()]);
-        s.push(ev(), false, None);
-        send(&s, 10);
+        s.push(ev(), false);
+        s.take_unsent(10);
         let st = s.state();
         assert_eq!(st.buffer.iter().map(|f| f.seq).collect::<Vec<_>>(), vec![3]);
-    }
-
-    #[tokio::test]
-    async fn an_idle_session_gets_a_frame_written_at_once_and_a_busy_one_queues_it() {
-        use tokio::io::AsyncReadExt;
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = tokio::net::TcpStream::connect(l.local_addr().unwrap())
-            .await
-            .unwrap();
-        let sock = Arc::new(Socket::new(l.accept().await.unwrap().0));
-        let s = Session::new("x".into(), 1, false, Intents(0), [0, 1], vec![]);
-        let generation = crate::gateway::connection::attach(&s, 0);
-        s.push_ready(vec![ev()]); // READY, seq 1
-        s.plug(generation, sock);
-        let mut scratch = vec![];
-        // READY is still queued before it: the frame waits for the connection task.
-        s.push(ev(), false, Some(&mut scratch));
-        assert_eq!(s.state().sent, 0);
-        let w = s.write_unsent(64).unwrap();
-        assert_eq!(
-            w,
-            Written {
-                more: false,
-                backlog: false
-            }
-        );
-        // Nothing queued now: written straight into the socket.
-        s.push(ev(), false, Some(&mut scratch));
-        assert_eq!(s.state().sent, 3);
-        let want: Vec<u8> = (1..=3)
-            .flat_map(|seq| {
-                let mut out = vec![];
-                let (event, replay) = (ev(), true);
-                Frame {
-                    seq,
-                    event,
-                    stripped: false,
-                    replay,
-                }
-                .render_into(&mut out);
-                out
-            })
-            .collect();
-        let mut got = vec![0u8; want.len()];
-        client.read_exact(&mut got).await.unwrap();
-        assert_eq!(got, want);
-        // READY is not kept for RESUME once sent; the dispatches are.
-        let kept: Vec<u64> = s.state().buffer.iter().map(|f| f.seq).collect();
-        assert_eq!(kept, vec![2, 3]);
     }
 }

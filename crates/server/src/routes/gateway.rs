@@ -4,13 +4,11 @@
 use crate::app::AppState;
 use crate::extract::Auth;
 use crate::gateway::connection::{self, Params};
-use crate::gateway::socket::Socket;
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 /// The gateway URL for clients of this request: `ws://` or `wss://` on the public host, no
 /// trailing slash.
@@ -94,18 +92,19 @@ fn handshake_key(parts: &Parts) -> Result<&[u8], (axum::http::StatusCode, &'stat
 }
 
 /// The upgraded connection a WebSocket handler serves.
-pub type WebSocket = tokio_tungstenite::WebSocketStream<crate::gateway::socket::Io>;
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
 
 /// Accepts a WebSocket upgrade (RFC 6455 checks; refusals name the supported version) and runs
-/// `serve` on the connection and its TCP stream. Done here rather than with axum's extractor so
-/// the gateway can write dispatch frames into the stream itself (see `gateway::socket`).
+/// `serve` on the connection. Done here rather than with axum's extractor so connections can
+/// write its own dispatch frames (see `connection`).
 pub fn accept_websocket<F, Fut>(
     mut parts: Parts,
     config: tokio_tungstenite::tungstenite::protocol::WebSocketConfig,
     serve: F,
 ) -> Response
 where
-    F: FnOnce(WebSocket, Arc<Socket>) -> Fut + Send + 'static,
+    F: FnOnce(Socket) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
     use tokio_tungstenite::tungstenite::protocol::Role;
@@ -124,18 +123,13 @@ where
         let Ok(upgraded) = on_upgrade.await else {
             return;
         };
-        // `listen::serve` hands hyper the TCP stream itself, so the upgrade gives it back.
-        let Ok(parts) = upgraded.downcast::<hyper_util::rt::TokioIo<tokio::net::TcpStream>>()
-        else {
-            tracing::error!("an upgraded connection is not a TCP stream");
-            return;
-        };
-        let sock = Arc::new(Socket::new(parts.io.into_inner()));
-        let io = crate::gateway::socket::Io::new(sock.clone(), parts.read_buf);
-        let ws =
-            tokio_tungstenite::WebSocketStream::from_raw_socket(io, Role::Server, Some(config))
-                .await;
-        serve(ws, sock).await;
+        let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
+            hyper_util::rt::TokioIo::new(upgraded),
+            Role::Server,
+            Some(config),
+        )
+        .await;
+        serve(ws).await;
     });
     (
         axum::http::StatusCode::SWITCHING_PROTOCOLS,
@@ -165,9 +159,7 @@ pub async fn upgrade(app: AppState, parts: Parts) -> Response {
         .max_write_buffer_size(4 * 1024 * 1024)
         .max_message_size(Some(64 * 1024))
         .max_frame_size(Some(64 * 1024));
-    accept_websocket(parts, config, move |ws, sock| {
-        connection::serve(app, ws, sock, params)
-    })
+    accept_websocket(parts, config, move |ws| connection::serve(app, ws, params))
 }
 
 /// `GET /gateway` with an upgrade, or the web app at `/`.

@@ -107,7 +107,7 @@ pub async fn signal(State(app): State<AppState>, req: Request) -> Response {
         .read_buffer_size(4096)
         .max_message_size(Some(64 * 1024))
         .max_frame_size(Some(64 * 1024));
-    crate::routes::gateway::accept_websocket(parts, config, move |ws, _| serve(app, ws))
+    crate::routes::gateway::accept_websocket(parts, config, move |ws| serve(app, ws))
 }
 
 #[derive(Deserialize)]
@@ -132,7 +132,7 @@ struct Sdp {
     tracks: HashMap<String, String>,
 }
 
-type Ws = crate::routes::gateway::WebSocket;
+type Ws = crate::routes::gateway::Socket;
 
 async fn send(ws: &mut Ws, op: u8, d: Value) -> bool {
     ws.send(Message::text(json!({"op": op, "d": d}).to_string()))

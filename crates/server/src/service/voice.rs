@@ -502,7 +502,6 @@ fn send_server_update(app: &AppState, session: &Session, s: &State) {
             .in_guild(Some(s.guild_id)),
         ),
         false,
-        None,
     );
 }
 
