@@ -58,7 +58,7 @@ pub struct Inner {
     pub media: crate::service::media::Media,
     /// The link-preview fetcher (None when previews are off).
     pub unfurler: Option<crate::service::unfurl::Unfurler>,
-    /// Flips to true when the node begins shutting down.
+    /// Flips to true when the node begins shutting down ([`AppState::shut_down`]).
     pub shutdown: watch::Sender<bool>,
 }
 
@@ -98,6 +98,15 @@ fn unfurler(c: &crate::config::Config) -> Option<crate::service::unfurl::Unfurle
 }
 
 impl AppState {
+    /// Begins a graceful shutdown: the listener and background tasks stop, and every gateway
+    /// session is woken to ask its client to reconnect (RECONNECT, then close).
+    pub fn shut_down(&self) {
+        self.shutdown.send_replace(true);
+        for s in self.sessions.all() {
+            s.notify.notify_one();
+        }
+    }
+
     /// Assembles the state; fails when the configured object storage cannot be opened.
     pub fn new(p: Parts) -> anyhow::Result<Self> {
         let workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);

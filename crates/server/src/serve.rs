@@ -63,7 +63,7 @@ pub struct Running {
 impl Running {
     /// Graceful shutdown: RECONNECT every session, stop accepting, drain, close the database.
     pub async fn shutdown(self) -> anyhow::Result<()> {
-        let _ = self.app.shutdown.send(true);
+        self.app.shut_down();
         // Give gateway connections a moment to send op 7 and close.
         for _ in 0..50 {
             if crate::metrics::gateway_connections() == 0 {
@@ -181,7 +181,7 @@ async fn renew_lease(app: AppState) {
                     node_id = id,
                     "lost the snowflake worker-id lease; shutting down"
                 );
-                let _ = app.shutdown.send(true);
+                app.shut_down();
                 return;
             }
             Err(e) => {

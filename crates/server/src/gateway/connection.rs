@@ -159,22 +159,21 @@ pub fn serve(app: AppState, ws: Ws, params: Params) -> impl Future<Output = ()> 
                 .close(close::DECODE_ERROR, "Only encoding=json is supported")
                 .await;
         }
-        let interval = app.config.heartbeat_interval_ms;
-        let grace = Duration::from_millis(interval + interval / 2);
-        let mut shutdown = app.shutdown.subscribe();
+        let grace = heartbeat_grace(&app);
         // Boxed: what only the handshake needs (IDENTIFY, RESUME) is not sized into the task every
         // idle session keeps.
-        let (session, generation) =
-            match Box::pin(handshake(&app, &mut c, &params, &mut shutdown)).await {
-                Ok(attached) => attached,
-                Err(Some((code, reason))) => return c.close(code, reason).await,
-                Err(None) => return,
-            };
-        let mut deadline = Instant::now() + grace;
+        let (session, generation) = match Box::pin(handshake(&app, &mut c, &params)).await {
+            Ok(attached) => attached,
+            Err(Some((code, reason))) => return c.close(code, reason).await,
+            Err(None) => return,
+        };
+        session.expect_heartbeat(grace);
 
-        // Attached: write dispatches, read client frames.
+        // Attached: write dispatches, read client frames. Nothing else wakes the task: a missed
+        // heartbeat and a shutdown are noticed by `reap` and `AppState::shut_down`, which kick or
+        // notify the session, so an idle session keeps no timer and no watch of its own.
         loop {
-            if *shutdown.borrow() {
+            if *app.shutdown.borrow() {
                 let _ = c.send_text(r#"{"op":7,"d":null}"#.to_owned()).await;
                 c.close(close::UNKNOWN_ERROR, "Server restarting").await;
                 return detach(&session, generation);
@@ -192,7 +191,7 @@ pub fn serve(app: AppState, ws: Ws, params: Params) -> impl Future<Output = ()> 
                     }
                     if let Some(code) = kick {
                         session.state().kick = None;
-                        c.close(code, "Closed by server").await;
+                        c.close(code, kick_reason(code)).await;
                         return detach(&session, generation);
                     }
                     if !c.flush_session(&app, &session).await {
@@ -227,7 +226,7 @@ pub fn serve(app: AppState, ws: Ws, params: Params) -> impl Future<Output = ()> 
                     let d = frame.d.map(|d| d.get()).unwrap_or("null");
                     let step = match frame.op {
                         op::HEARTBEAT => {
-                            deadline = Instant::now() + grace;
+                            session.expect_heartbeat(grace);
                             if let Ok(Some(seq)) = serde_json::from_str::<Option<u64>>(d)
                                 && let Some(cp) = session.ack(seq, || app.sessions.position())
                             {
@@ -252,11 +251,6 @@ pub fn serve(app: AppState, ws: Ws, params: Params) -> impl Future<Output = ()> 
                         return detach(&session, generation);
                     }
                 }
-                () = sleep_until(deadline) => {
-                    c.close(close::SESSION_TIMED_OUT, "Session timed out").await;
-                    return detach(&session, generation);
-                }
-                _ = shutdown.changed() => {}
             }
         }
     }
@@ -272,14 +266,14 @@ async fn handshake(
     app: &AppState,
     c: &mut Conn,
     params: &Params,
-    shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Result<(Arc<Session>, u64), Refused> {
+    let mut shutdown = app.shutdown.subscribe();
     let interval = app.config.heartbeat_interval_ms;
     let hello = format!(r#"{{"op":10,"d":{{"heartbeat_interval":{interval}}}}}"#);
     if !c.send_text(hello).await {
         return Err(None);
     }
-    let grace = Duration::from_millis(interval + interval / 2);
+    let grace = heartbeat_grace(app);
     let identify_by = Instant::now() + IDENTIFY_DEADLINE;
     let mut deadline = Instant::now() + grace;
     loop {
@@ -326,6 +320,21 @@ async fn handshake(
     }
 }
 
+/// How long a client may go without heartbeating: one and a half intervals.
+fn heartbeat_grace(app: &AppState) -> Duration {
+    let interval = app.config.heartbeat_interval_ms;
+    Duration::from_millis(interval + interval / 2)
+}
+
+/// The close reason sent with a code a session was kicked with.
+fn kick_reason(code: u16) -> &'static str {
+    match code {
+        close::SESSION_TIMED_OUT => "Session timed out",
+        close::AUTHENTICATION_FAILED => "Authentication failed",
+        _ => "Closed by server",
+    }
+}
+
 fn random_id() -> String {
     let (t, _) = auth::new_token();
     t.chars()
@@ -338,6 +347,8 @@ pub(crate) fn attach(s: &Session, resume_from: u64) -> u64 {
     let mut st = s.state();
     st.generation += 1;
     st.attached = true;
+    // The connection's task sets its first deadline once it runs.
+    st.heartbeat_by = None;
     st.detached_at = None;
     st.kick = None;
     st.sent = resume_from;
@@ -348,6 +359,7 @@ fn detach(s: &Session, generation: u64) {
     let mut st = s.state();
     if st.generation == generation {
         st.attached = false;
+        st.heartbeat_by = None;
         st.detached_at = Some(std::time::Instant::now());
     }
 }
@@ -706,20 +718,34 @@ pub async fn end_now(app: &AppState, s: &Session) {
     }
 }
 
-/// Periodically ends sessions whose connection is gone for longer than the resume window.
+/// Periodically closes connections whose client stopped heartbeating (the session stays
+/// resumable) and ends sessions whose connection is gone for longer than the resume window.
 pub async fn reap(app: AppState) {
     let window = Duration::from_secs(app.config.resume_window_secs);
-    let mut tick =
-        tokio::time::interval(Duration::from_secs(5).min(window.max(Duration::from_secs(1))));
+    // A late heartbeat is noticed within a quarter interval (at most 5 s) of its deadline.
+    let quarter = Duration::from_millis(app.config.heartbeat_interval_ms / 4);
+    let period = Duration::from_secs(5)
+        .min(window)
+        .min(quarter)
+        .max(Duration::from_millis(50));
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        let now = std::time::Instant::now();
         for s in app.sessions.all() {
-            let expired = {
+            let (expired, late) = {
                 let st = s.state();
-                !st.attached && (st.dead || st.detached_at.is_some_and(|t| t.elapsed() >= window))
+                let expired = !st.attached
+                    && (st.dead || st.detached_at.is_some_and(|t| t.elapsed() >= window));
+                let late =
+                    st.attached && st.kick.is_none() && st.heartbeat_by.is_some_and(|t| now > t);
+                (expired, late)
             };
             if expired {
                 end_now(&app, &s).await;
+            } else if late {
+                s.kick(close::SESSION_TIMED_OUT, false);
             }
         }
     }

@@ -101,6 +101,8 @@ pub struct State {
     pub attached: bool,
     /// When the last connection went away.
     pub detached_at: Option<Instant>,
+    /// The attached connection's client must heartbeat before this (see `connection::reap`).
+    pub heartbeat_by: Option<Instant>,
     /// READY has been queued; before that, events wait in `early`.
     pub ready: bool,
     /// Events that arrived while READY was being built.
@@ -323,6 +325,11 @@ impl Session {
             enqueue(&mut st, f.event, f.stripped, true);
         }
         st.seq
+    }
+
+    /// Gives the attached connection's client until `grace` from now to heartbeat again.
+    pub fn expect_heartbeat(&self, grace: std::time::Duration) {
+        self.state().heartbeat_by = Some(Instant::now() + grace);
     }
 
     /// Asks the connection to close with `code`; `dead` also ends the session.

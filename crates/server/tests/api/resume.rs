@@ -100,3 +100,39 @@ async fn a_graceful_shutdown_asks_sessions_to_reconnect() -> R {
     shutdown.await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_client_that_stops_heartbeating_is_closed_and_may_resume() -> R {
+    let app = TestApp::with(|c| c.heartbeat_interval_ms = 400).await;
+    let u = app.user("alice").await;
+    let owner = app.user("owner").await;
+    let g = app.guild(&owner).await;
+    app.join(&g, &owner, &u).await;
+    let mut gw = app.gateway(&u).await;
+    // Heartbeating keeps the connection open past several intervals.
+    let until = tokio::time::Instant::now() + std::time::Duration::from_millis(1500);
+    while tokio::time::Instant::now() < until {
+        gw.send(json!({"op": 1, "d": gw.seq})).await;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    gw.send(json!({"op": 1, "d": gw.seq})).await;
+    let started = std::time::Instant::now();
+    // Then silence: closed with 4009 once one and a half intervals have passed.
+    assert_eq!(gw.closed().await, 4009);
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(550)
+            && waited < std::time::Duration::from_secs(3),
+        "closed after {waited:?}"
+    );
+    // The session survives it: a message sent meanwhile arrives after RESUME.
+    app.create_message(&g.general, &owner, "while you were away")
+        .await;
+    let mut again = app.connect().await;
+    again.next_frame().await;
+    again
+        .send(json!({"op": 6, "d": {"token": u.token, "session_id": gw.session_id, "seq": gw.seq}}))
+        .await;
+    again.next_message("while you were away").await;
+    Ok(())
+}
